@@ -1,0 +1,46 @@
+"""cleaner: remove scraping residue from text corpora, span by span, with a reason for each edit.
+
+>>> import cleaner
+>>> cleaner.clean("Body text.\\n\\nADVERTISEMENT\\n\\nMore text.\\n", url="https://thehill.com/x")
+'Body text.\\n\\nMore text.\\n'
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from cleaner.engine import Cleaner
+from cleaner.errors import CleanerError, ConfigError, InputError, RuleFileError
+from cleaner.spans import apply_spans
+from cleaner.types import CleanResult, Document, Span
+
+__all__ = [
+    "CleanResult",
+    "Cleaner",
+    "CleanerError",
+    "ConfigError",
+    "Document",
+    "InputError",
+    "RuleFileError",
+    "Span",
+    "apply_spans",
+    "clean",
+    "explain",
+]
+__version__ = "0.1.0"
+
+
+@lru_cache(maxsize=1)
+def default_cleaner() -> Cleaner:
+    """The cleaner with the default packs, built once per process."""
+    return Cleaner()
+
+
+def clean(text: str, *, url: str | None = None, title: str | None = None) -> str:
+    """Clean one text with the default packs."""
+    return default_cleaner().clean(text, url=url, title=title)
+
+
+def explain(text: str, *, url: str | None = None, title: str | None = None) -> CleanResult:
+    """Clean one text with the default packs and say which rule made each edit."""
+    return default_cleaner().explain(text, url=url, title=title)

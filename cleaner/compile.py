@@ -1,0 +1,129 @@
+"""Compile validated packs into per-domain rule tables with a literal prefilter.
+
+The prefilter is the reason cleaning is cheap: one Aho-Corasick pass over a document finds
+which rules' required literals occur, and only those rules' regexes run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+import ahocorasick
+
+from cleaner.errors import ConfigError
+from cleaner.matchers import MATCHERS, DocView, Matcher
+from cleaner.rulespec import PackSpec
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledPack:
+    id: str
+    domains: tuple[str, ...]
+    rules: tuple[Matcher, ...]
+    source: str
+
+    def applies_to(self, host: str | None) -> bool:
+        if not self.domains:
+            return True
+        return host is not None and any(host == d or host.endswith("." + d) for d in self.domains)
+
+
+class Prefilter:
+    """Which rules may match a text, decided by the literals each rule requires."""
+
+    def __init__(self, rules: Sequence[Matcher]) -> None:
+        self.always = [i for i, r in enumerate(rules) if not r.spec.requires]
+        self._exact = self._automaton(
+            (lit, i) for i, r in enumerate(rules) if not r.spec.ignore_case for lit in r.spec.requires
+        )
+        self._folded = self._automaton(
+            (lit.lower(), i) for i, r in enumerate(rules) if r.spec.ignore_case for lit in r.spec.requires
+        )
+
+    @staticmethod
+    def _automaton(pairs: Iterable[tuple[str, int]]) -> ahocorasick.Automaton | None:
+        wanted: dict[str, set[int]] = {}
+        for literal, index in pairs:
+            wanted.setdefault(literal, set()).add(index)
+        if not wanted:
+            return None
+        automaton = ahocorasick.Automaton()
+        for literal, indexes in wanted.items():
+            automaton.add_word(literal, frozenset(indexes))
+        automaton.make_automaton()
+        return automaton
+
+    def candidates(self, doc: DocView) -> set[int]:
+        found = set(self.always)
+        if self._exact is not None:
+            for _, indexes in self._exact.iter(doc.text):
+                found.update(indexes)
+        if self._folded is not None:
+            for _, indexes in self._folded.iter(doc.lower):
+                found.update(indexes)
+        return found
+
+
+class RuleTable:
+    """The rules that apply to one host, in pack order, with their prefilter."""
+
+    def __init__(self, rules: Sequence[Matcher]) -> None:
+        self.rules = tuple(rules)
+        self.prefilter = Prefilter(self.rules)
+
+    def candidates(self, doc: DocView) -> list[Matcher]:
+        found = self.prefilter.candidates(doc)
+        return [self.rules[i] for i in sorted(found)]
+
+
+class RuleSet:
+    """All compiled packs; hands out the cached table for a document's host."""
+
+    def __init__(self, packs: Sequence[CompiledPack]) -> None:
+        self.packs = tuple(packs)
+        self.rules = tuple(r for p in self.packs for r in p.rules)
+        self.table_for_host = lru_cache(maxsize=4096)(self._table)
+
+    def _table(self, host: str | None) -> RuleTable:
+        return RuleTable([r for p in self.packs if p.applies_to(host) for r in p.rules])
+
+    def table_for_url(self, url: str | None) -> RuleTable:
+        return self.table_for_host(host_of(url))
+
+
+def host_of(url: str | None) -> str | None:
+    if not url:
+        return None
+    try:
+        host = urlsplit(url if "//" in url else "//" + url).hostname
+    except ValueError:
+        return None
+    return host.lower().rstrip(".") if host else None
+
+
+def compile_packs(packs: Iterable[PackSpec], disable: Iterable[str] = ()) -> RuleSet:
+    """Compile every rule of every pack, except those disabled by rule or pack id."""
+    packs = list(packs)
+    disabled = set(disable)
+    compiled: list[CompiledPack] = []
+    for pack in packs:
+        if pack.id in disabled:
+            continue
+        rules = tuple(
+            MATCHERS[spec.kind](spec)
+            for spec in pack.rules
+            if spec.qualified_id not in disabled
+        )
+        compiled.append(CompiledPack(pack.id, pack.domains, rules, pack.source))
+    known = {p.id for p in compiled} | {r.id for p in compiled for r in p.rules}
+    known |= {p.id for p in packs} | {r.qualified_id for p in packs for r in p.rules}
+    unknown = sorted(disabled - known)
+    if unknown:
+        raise ConfigError(
+            f"cannot disable {unknown[0]!r}: no loaded pack or rule has that id; "
+            "see `cleaner rules list`"
+        )
+    return RuleSet(compiled)

@@ -1,0 +1,121 @@
+"""The cleaner: document in, spans and clean text out. No I/O, no printing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from cleaner.compile import RuleSet, compile_packs
+from cleaner.matchers import DocView
+from cleaner.rulespec import PackSpec, default_pack_paths, load_packs
+from cleaner.spans import apply_spans, resolve
+from cleaner.types import CleanResult, Document, Span
+
+DEFAULT_MAX_REMOVAL = 0.5
+DEFAULT_TIMEOUT = 1.0
+
+
+class Cleaner:
+    """Removes scraping residue with rule packs.
+
+    ``rules`` are extra pack files or directories, loaded after the default packs unless
+    ``default_rules`` is false. ``disable`` names pack ids or qualified rule ids to leave out.
+    ``max_removal`` is the over-removal guard: when guarded rules would remove more than this
+    share of a document's characters, those edits are held back and reported instead.
+    ``timeout`` is how many seconds one rule's regex may run on a document, per megabyte of text
+    (never less than this on small documents); a rule that runs out is skipped and reported.
+    """
+
+    def __init__(
+        self,
+        rules: Iterable[str | Path] = (),
+        *,
+        default_rules: bool = True,
+        disable: Iterable[str] = (),
+        max_removal: float = DEFAULT_MAX_REMOVAL,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        if not 0.0 < max_removal <= 1.0:
+            raise ValueError(f"max_removal must be in (0, 1], got {max_removal}")
+        if timeout <= 0:
+            raise ValueError(f"timeout must be positive, got {timeout}")
+        self._settings: dict[str, Any] = {
+            "rules": tuple(str(r) for r in rules),
+            "default_rules": default_rules,
+            "disable": tuple(disable),
+            "max_removal": max_removal,
+            "timeout": timeout,
+        }
+        paths = [*default_pack_paths(), *self._settings["rules"]] if default_rules else [
+            *self._settings["rules"]
+        ]
+        self.packs: list[PackSpec] = load_packs(paths)
+        self.ruleset: RuleSet = compile_packs(self.packs, self._settings["disable"])
+        self.max_removal = max_removal
+        self.timeout = timeout
+
+    def with_ruleset(self, ruleset: RuleSet) -> Cleaner:
+        """The same settings over other compiled rules (used to try one rule on its own)."""
+        other = object.__new__(Cleaner)
+        other.__dict__.update(self.__dict__)
+        other.ruleset = ruleset
+        return other
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from settings in worker processes: compiled regexes and automata stay local.
+        return (_rebuild, (self._settings,))
+
+    def __repr__(self) -> str:
+        return f"Cleaner({len(self.ruleset.rules)} rules from {len(self.packs)} packs)"
+
+    def clean(self, text: str, *, url: str | None = None, title: str | None = None) -> str:
+        return self.clean_document(Document(text, url, title)).text
+
+    def explain(
+        self, text: str, *, url: str | None = None, title: str | None = None
+    ) -> CleanResult:
+        return self.clean_document(Document(text, url, title))
+
+    def clean_document(self, doc: Document) -> CleanResult:
+        text = doc.text
+        table = self.ruleset.table_for_url(doc.url)
+        view = DocView(text, doc.title, self.timeout * max(1.0, len(text) / 1_000_000))
+        raw: list[Span] = []
+        guarded_ids: set[str] = set()
+        timed_out: list[str] = []
+        for rule in table.candidates(view):
+            try:
+                found = rule.find(view)
+            except TimeoutError:
+                timed_out.append(rule.id)
+                continue
+            raw.extend(found)
+            if found and rule.spec.guard:
+                guarded_ids.add(rule.id)
+        if not raw:
+            return CleanResult(text, timed_out=tuple(timed_out))
+        spans = resolve(text, raw)
+        held: list[Span] = []
+        if text and _covered([s for s in raw if s.rule_id in guarded_ids]) > self.max_removal * len(
+            text
+        ):
+            held = [s for s in spans if s.rule_id in guarded_ids]
+            spans = resolve(text, [s for s in raw if s.rule_id not in guarded_ids])
+        return CleanResult(apply_spans(text, spans), tuple(spans), tuple(held), tuple(timed_out))
+
+
+def _covered(spans: list[Span]) -> int:
+    """How many characters the union of ``spans`` covers."""
+    total = 0
+    reach = 0
+    for span in sorted(spans):
+        start = max(span.start, reach)
+        if span.end > start:
+            total += span.end - start
+            reach = span.end
+    return total
+
+
+def _rebuild(settings: dict[str, Any]) -> Cleaner:
+    return Cleaner(**settings)

@@ -1,0 +1,238 @@
+"""Matchers: one class per rule kind, each turning a document into raw spans.
+
+A matcher is compiled once from its :class:`RuleSpec` and then only reads documents; all state
+per document lives in :class:`DocView`, which computes derived forms (lower case, line offsets)
+lazily, so a document that no rule can touch costs nothing beyond the prefilter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cached_property
+from typing import ClassVar, Protocol
+
+import regex
+from rapidfuzz import fuzz, process
+
+from cleaner.errors import RuleFileError
+from cleaner.rulespec import RuleSpec
+from cleaner.types import Span
+
+_NON_WORD = regex.compile(r"[\W_]+")
+_NONBLANK_LINE = regex.compile(r"(?m)^[^\S\n]*\S[^\n]*")
+_GROUP_REF = regex.compile(r"\\g<([^>]*)>|\\(\d+)")
+_TITLE_SUFFIX = regex.compile(r"\s+(?:\||-|–|—)\s+[^|\-–—]{1,60}$")
+
+
+def normalise(text: str) -> str:
+    """Case and punctuation folded away, for fuzzy comparison of boilerplate lines."""
+    return _NON_WORD.sub(" ", text.lower()).strip()
+
+
+class DocView:
+    """A document as matchers see it; derived forms are computed at most once, on demand."""
+
+    def __init__(self, text: str, title: str | None, timeout: float) -> None:
+        self.text = text
+        self.title = title
+        self.timeout = timeout
+
+    @cached_property
+    def lower(self) -> str:
+        return self.text.lower()
+
+    @cached_property
+    def nonblank_lines(self) -> list[tuple[int, int]]:
+        """(start, end) of every line that holds more than white space."""
+        return [m.span() for m in _NONBLANK_LINE.finditer(self.text)]
+
+    def window(self, first: int | None, last: int | None) -> tuple[int, int]:
+        """The character range covered by the first or last N non-blank lines."""
+        if first is None and last is None:
+            return 0, len(self.text)
+        lines = self.nonblank_lines
+        if not lines:
+            return 0, 0
+        if first is not None:
+            return 0, lines[min(first, len(lines)) - 1][1]
+        assert last is not None
+        return lines[max(0, len(lines) - last)][0], len(self.text)
+
+
+class Matcher(Protocol):
+    spec: RuleSpec
+    id: str
+
+    def find(self, doc: DocView) -> list[Span]: ...
+
+
+def compile_pattern(spec: RuleSpec, wrap: Callable[[str], str] = lambda p: p) -> regex.Pattern[str]:
+    """Compile a rule's pattern; a bad pattern is refused with its position."""
+    assert spec.pattern is not None
+    flags = regex.VERSION0 | (regex.IGNORECASE if spec.ignore_case else 0)
+    try:
+        regex.compile(spec.pattern, flags)
+    except regex.error as exc:
+        where = f" at {exc.pos}" if exc.pos is not None else ""
+        message = str(exc).split(" at position")[0]
+        raise RuleFileError(
+            spec.source, f"{message}{where}", rule_id=spec.qualified_id, field="pattern"
+        ) from None
+    compiled = regex.compile(wrap(spec.pattern), flags)
+    if compiled.search("") is not None or compiled.search("\n") is not None:
+        raise RuleFileError(
+            spec.source,
+            "pattern matches the empty string, so it would match everywhere; make it require text",
+            rule_id=spec.qualified_id,
+            field="pattern",
+        )
+    return compiled
+
+
+class SpanMatcher:
+    """Every match of a regex is replaced by ``replace`` (group references allowed)."""
+
+    kind: ClassVar[str] = "span"
+
+    def __init__(self, spec: RuleSpec) -> None:
+        self.spec = spec
+        self.id = spec.qualified_id
+        self.pattern = compile_pattern(spec)
+        self.template = spec.replace
+        self.literal = "\\" not in spec.replace
+        for ref in _GROUP_REF.finditer(spec.replace):
+            name = ref.group(1) or ref.group(2)
+            known = name in self.pattern.groupindex or (
+                name.isdigit() and int(name) <= self.pattern.groups
+            )
+            if not known:
+                raise RuleFileError(
+                    spec.source,
+                    f"replace refers to group {name!r}, which the pattern does not define",
+                    rule_id=self.id,
+                    field="replace",
+                )
+
+    def find(self, doc: DocView) -> list[Span]:
+        spans = []
+        for m in self.pattern.finditer(doc.text, timeout=doc.timeout):
+            start, end = m.span()
+            if start == end:
+                continue
+            new = self.template if self.literal else m.expand(self.template)
+            spans.append(_minimal(doc.text, start, end, new, self.id))
+        return spans
+
+
+def _minimal(text: str, start: int, end: int, new: str, rule_id: str) -> Span:
+    """Trim what the replacement keeps of the match, so the span shows only the change."""
+    old = text[start:end]
+    head = 0
+    limit = min(len(old), len(new))
+    while head < limit and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < limit - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    return Span(start + head, end - tail, rule_id, new[head : len(new) - tail])
+
+
+class LineMatcher:
+    """A regex that must match a whole line; the line is dropped."""
+
+    kind: ClassVar[str] = "line"
+
+    def __init__(self, spec: RuleSpec) -> None:
+        self.spec = spec
+        self.id = spec.qualified_id
+        self.pattern = compile_pattern(spec, lambda p: rf"(?m)^[^\S\n]*(?:{p})[^\S\n]*$")
+
+    def find(self, doc: DocView) -> list[Span]:
+        lo, hi = doc.window(self.spec.first_lines, self.spec.last_lines)
+        return [
+            Span(*m.span(), self.id)
+            for m in self.pattern.finditer(doc.text, lo, hi, timeout=doc.timeout)
+            if m.end() > m.start()
+        ]
+
+
+class PhraseMatcher:
+    """A line that fuzzy-matches one of a list of boilerplate phrases is dropped."""
+
+    kind: ClassVar[str] = "phrase"
+    default_threshold: ClassVar[float] = 90.0
+
+    def __init__(self, spec: RuleSpec) -> None:
+        self.spec = spec
+        self.id = spec.qualified_id
+        self.threshold = spec.threshold if spec.threshold is not None else self.default_threshold
+        self.phrases = sorted({normalise(p) for p in spec.phrases} - {""})
+        if not self.phrases:
+            raise RuleFileError(
+                spec.source, "phrases hold no letters or digits", rule_id=self.id, field="phrases"
+            )
+        share = max(self.threshold, 1.0) / 100.0
+        # fuzz.ratio >= t needs 2*min(a, b) / (a + b) >= t: lines outside these lengths cannot match.
+        self.min_len = int(min(len(p) for p in self.phrases) * share / (2 - share))
+        self.max_len = int(max(len(p) for p in self.phrases) * (2 - share) / share) + 1
+        self.candidates = regex.compile(rf"(?m)^[^\n]{{{max(1, self.min_len)},{2 * self.max_len + 16}}}$")
+
+    def find(self, doc: DocView) -> list[Span]:
+        lo, hi = doc.window(self.spec.first_lines, self.spec.last_lines)
+        spans = []
+        for m in self.candidates.finditer(doc.text, lo, hi):
+            line = normalise(m.group())
+            if not self.min_len <= len(line) <= self.max_len:
+                continue
+            if process.extractOne(line, self.phrases, scorer=fuzz.ratio, score_cutoff=self.threshold):
+                spans.append(Span(*m.span(), self.id))
+        return spans
+
+
+class RepeatedTitleMatcher:
+    """The headline again near the top: later copies of the first line or of the title go."""
+
+    kind: ClassVar[str] = "repeated-title"
+    default_threshold: ClassVar[float] = 90.0
+    min_words: ClassVar[int] = 3
+
+    def __init__(self, spec: RuleSpec) -> None:
+        self.spec = spec
+        self.id = spec.qualified_id
+        self.threshold = spec.threshold if spec.threshold is not None else self.default_threshold
+        self.within = spec.within or 5
+
+    def find(self, doc: DocView) -> list[Span]:
+        lines = doc.nonblank_lines[: self.within]
+        if len(lines) < 2:
+            return []
+        texts = [_title_forms(doc.text[s:e]) for s, e in lines]
+        first = self._references(texts[0])
+        title = self._references(_title_forms(doc.title)) if doc.title else []
+        spans: list[Span] = []
+        title_seen = self._matches(texts[0], title)
+        for (start, end), forms in zip(lines[1:], texts[1:], strict=True):
+            is_title = self._matches(forms, title)
+            if self._matches(forms, first) or (is_title and title_seen):
+                spans.append(Span(start, end, self.id))
+            title_seen = title_seen or is_title
+        return spans
+
+    def _references(self, forms: set[str]) -> list[str]:
+        return [f for f in forms if len(f.split()) >= self.min_words]
+
+    def _matches(self, forms: set[str], refs: list[str]) -> bool:
+        return any(
+            fuzz.ratio(form, ref, score_cutoff=self.threshold) for form in forms for ref in refs
+        )
+
+
+def _title_forms(line: str) -> set[str]:
+    """A headline as written and without a trailing site name ("… | The Hill")."""
+    forms = {normalise(line), normalise(_TITLE_SUFFIX.sub("", line.strip()))}
+    return forms - {""}
+
+
+MATCHERS: dict[str, type[SpanMatcher | LineMatcher | PhraseMatcher | RepeatedTitleMatcher]] = {
+    cls.kind: cls for cls in (SpanMatcher, LineMatcher, PhraseMatcher, RepeatedTitleMatcher)
+}

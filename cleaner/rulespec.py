@@ -1,0 +1,284 @@
+"""Read rule packs (TOML) into plain specs, refusing anything malformed with an exact message."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import regex
+
+from cleaner.errors import RuleFileError
+
+KINDS = ("span", "line", "phrase", "repeated-title")
+_COMMON = {"id", "kind", "description", "examples", "keep", "guard"}
+_KIND_KEYS = {
+    "span": {"pattern", "replace", "ignore_case", "requires"},
+    "line": {"pattern", "ignore_case", "requires", "first_lines", "last_lines"},
+    "phrase": {"phrases", "threshold", "first_lines", "last_lines"},
+    "repeated-title": {"threshold", "within"},
+}
+_PACK_KEYS = {"id", "description", "domains"}
+_ID = regex.compile(r"[a-z0-9][a-z0-9-]*")
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    raw: str
+    clean: str
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSpec:
+    """One ``[[rule]]`` of a pack, validated for shape (patterns are compiled later)."""
+
+    pack: str
+    id: str
+    kind: str
+    source: str
+    description: str = ""
+    pattern: str | None = None
+    replace: str = ""
+    ignore_case: bool = False
+    requires: tuple[str, ...] = ()
+    phrases: tuple[str, ...] = ()
+    threshold: float | None = None
+    first_lines: int | None = None
+    last_lines: int | None = None
+    within: int | None = None
+    guard: bool = True
+    examples: tuple[Example, ...] = ()
+    keep: tuple[str, ...] = ()
+
+    @property
+    def qualified_id(self) -> str:
+        return f"{self.pack}.{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class PackSpec:
+    id: str
+    description: str
+    domains: tuple[str, ...]
+    rules: tuple[RuleSpec, ...]
+    source: str
+
+
+def default_pack_paths() -> list[Path]:
+    """The packs shipped with cleaner: inside the wheel, or ``rules/`` of a source checkout."""
+    shipped = resources.files("cleaner") / "rules"
+    if shipped.is_dir():
+        return sorted(Path(str(p)) for p in shipped.iterdir() if p.name.endswith(".toml"))
+    checkout = Path(__file__).resolve().parent.parent / "rules"
+    return sorted(checkout.glob("*.toml"))
+
+
+def load_packs(paths: Iterable[str | Path]) -> list[PackSpec]:
+    """Load packs from files or directories of ``*.toml``; pack ids must be unique."""
+    packs: list[PackSpec] = []
+    seen: dict[str, str] = {}
+    for path in _expand(paths):
+        pack = load_pack(path)
+        if pack.id in seen:
+            raise RuleFileError(
+                path, f"pack id {pack.id!r} is already used by {seen[pack.id]}; rename one"
+            )
+        seen[pack.id] = pack.source
+        packs.append(pack)
+    return packs
+
+
+def _expand(paths: Iterable[str | Path]) -> list[Path]:
+    out: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(path.glob("*.toml"))
+            if not found:
+                raise RuleFileError(path, "directory holds no *.toml rule packs")
+            out.extend(found)
+        else:
+            out.append(path)
+    return out
+
+
+def load_pack(path: str | Path) -> PackSpec:
+    """Read and validate one pack file."""
+    source = str(path)
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise RuleFileError(source, "no such rule pack; check the path") from None
+    except OSError as exc:
+        raise RuleFileError(source, f"cannot read: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RuleFileError(source, f"not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise RuleFileError(source, "not UTF-8 text; save the pack as UTF-8") from None
+    return _pack(source, data)
+
+
+def _pack(source: str, data: dict[str, Any]) -> PackSpec:
+    unknown = set(data) - {"pack", "rule"}
+    if unknown:
+        raise RuleFileError(
+            source, f"unknown top-level key {sorted(unknown)[0]!r}; expected [pack] and [[rule]]"
+        )
+    head = data.get("pack")
+    if not isinstance(head, dict):
+        raise RuleFileError(source, "missing [pack] table with id and description", field="pack")
+    _no_unknown(source, None, head, _PACK_KEYS, "pack")
+    pack_id = _identifier(source, None, head.get("id"), "pack.id")
+    description = _string(source, None, head, "description", required=False)
+    domains = _strings(source, None, head, "domains")
+    rules_data = data.get("rule", [])
+    if not isinstance(rules_data, list) or not rules_data:
+        raise RuleFileError(source, "a pack needs at least one [[rule]]", field="rule")
+    rules: list[RuleSpec] = []
+    seen: set[str] = set()
+    for index, item in enumerate(rules_data, 1):
+        if not isinstance(item, dict):
+            raise RuleFileError(source, f"rule #{index} is not a table", field="rule")
+        rule = _rule(source, pack_id, index, item)
+        if rule.id in seen:
+            raise RuleFileError(
+                source, "duplicate rule id in this pack", rule_id=rule.qualified_id, field="id"
+            )
+        seen.add(rule.id)
+        rules.append(rule)
+    return PackSpec(
+        pack_id, description, tuple(d.lower().lstrip(".") for d in domains), tuple(rules), source
+    )
+
+
+def _rule(source: str, pack: str, index: int, item: dict[str, Any]) -> RuleSpec:
+    rule_id = _identifier(source, f"{pack}.#{index}", item.get("id"), "id")
+    qid = f"{pack}.{rule_id}"
+    kind = item.get("kind")
+    if kind not in KINDS:
+        raise RuleFileError(
+            source, f"kind must be one of {', '.join(KINDS)}; got {kind!r}", rule_id=qid, field="kind"
+        )
+    _no_unknown(source, qid, item, _COMMON | _KIND_KEYS[kind], f"{kind} rule")
+    spec = RuleSpec(
+        pack=pack,
+        id=rule_id,
+        kind=kind,
+        source=source,
+        description=_string(source, qid, item, "description", required=False),
+        pattern=_string(source, qid, item, "pattern", required=kind in ("span", "line")) or None,
+        replace=_string(source, qid, item, "replace", required=False),
+        ignore_case=_bool(source, qid, item, "ignore_case", False),
+        requires=_strings(source, qid, item, "requires"),
+        phrases=_strings(source, qid, item, "phrases"),
+        threshold=_number(source, qid, item, "threshold", 0, 100),
+        first_lines=_count(source, qid, item, "first_lines"),
+        last_lines=_count(source, qid, item, "last_lines"),
+        within=_count(source, qid, item, "within"),
+        guard=_bool(source, qid, item, "guard", True),
+        examples=_examples(source, qid, item),
+        keep=_strings(source, qid, item, "keep"),
+    )
+    if kind == "phrase" and not spec.phrases:
+        raise RuleFileError(source, "a phrase rule needs a non-empty list", rule_id=qid, field="phrases")
+    if any(not r for r in spec.requires):
+        raise RuleFileError(
+            source, "an empty literal would always match; remove it", rule_id=qid, field="requires"
+        )
+    if spec.first_lines is not None and spec.last_lines is not None:
+        raise RuleFileError(
+            source, "use first_lines or last_lines, not both", rule_id=qid, field="last_lines"
+        )
+    return spec
+
+
+def _no_unknown(source: str, qid: str | None, table: dict[str, Any], allowed: set[str], what: str) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise RuleFileError(
+            source,
+            f"unknown key for a {what}; allowed: {', '.join(sorted(allowed))}",
+            rule_id=qid,
+            field=unknown[0],
+        )
+
+
+def _identifier(source: str, qid: str | None, value: object, field: str) -> str:
+    if not isinstance(value, str) or not _ID.fullmatch(value):
+        raise RuleFileError(
+            source,
+            f"must be lowercase letters, digits and '-' (got {value!r})",
+            rule_id=qid,
+            field=field,
+        )
+    return value
+
+
+def _string(source: str, qid: str | None, table: dict[str, Any], key: str, *, required: bool) -> str:
+    value = table.get(key)
+    if value is None:
+        if required:
+            raise RuleFileError(source, "is required", rule_id=qid, field=key)
+        return ""
+    if not isinstance(value, str):
+        raise RuleFileError(source, f"must be a string, got {type(value).__name__}", rule_id=qid, field=key)
+    return value
+
+
+def _strings(source: str, qid: str | None, table: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise RuleFileError(source, "must be a list of strings", rule_id=qid, field=key)
+    return tuple(value)
+
+
+def _bool(source: str, qid: str, table: dict[str, Any], key: str, default: bool) -> bool:
+    value = table.get(key, default)
+    if not isinstance(value, bool):
+        raise RuleFileError(source, "must be true or false", rule_id=qid, field=key)
+    return value
+
+
+def _number(source: str, qid: str, table: dict[str, Any], key: str, low: float, high: float) -> float | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise RuleFileError(
+            source, f"must be a number from {low:g} to {high:g}, got {value!r}", rule_id=qid, field=key
+        )
+    return float(value)
+
+
+def _count(source: str, qid: str, table: dict[str, Any], key: str) -> int | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise RuleFileError(source, f"must be a whole number >= 1, got {value!r}", rule_id=qid, field=key)
+    return value
+
+
+def _examples(source: str, qid: str, table: dict[str, Any]) -> tuple[Example, ...]:
+    value = table.get("examples", [])
+    examples: list[Example] = []
+    if not isinstance(value, list):
+        raise RuleFileError(source, "must be a list of {raw, clean} tables", rule_id=qid, field="examples")
+    for n, item in enumerate(value, 1):
+        if (
+            not isinstance(item, dict)
+            or set(item) != {"raw", "clean"}
+            or not all(isinstance(v, str) for v in item.values())
+        ):
+            raise RuleFileError(
+                source,
+                f"example #{n} must be {{ raw = \"...\", clean = \"...\" }}",
+                rule_id=qid,
+                field="examples",
+            )
+        examples.append(Example(item["raw"], item["clean"]))
+    return tuple(examples)

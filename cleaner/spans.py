@@ -1,0 +1,259 @@
+"""Pure span arithmetic: order, overlaps, clean seams, and applying edits to a text.
+
+Matchers propose raw spans; :func:`resolve` turns them into the final edit list, so that
+``apply_spans(original, resolve(original, raw))`` reads like an editor did it: a removed line
+takes its line break along, no run of blank lines is created, and an inline removal leaves one
+space between words, not two.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+from cleaner.types import Span
+
+_HSPACE = " \t"
+_CLOSING = ",.;:!?)]}”’'\""
+
+
+def apply_spans(text: str, spans: Iterable[Span]) -> str:
+    """Apply sorted, non-overlapping spans to ``text``."""
+    out: list[str] = []
+    pos = 0
+    for span in spans:
+        if span.start < pos:
+            raise ValueError(f"overlapping or unsorted span at {span.start} (previous ends {pos})")
+        out.append(text[pos : span.start])
+        out.append(span.replacement)
+        pos = span.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def resolve(text: str, spans: Iterable[Span]) -> list[Span]:
+    """Sort, de-overlap and tidy raw spans into the edits that are applied and reported."""
+    ordered = _without_overlaps(spans)
+    if not ordered:
+        return []
+    lines = _Lines(text)
+    whole, inline = _split_emptied_lines(text, lines, ordered)
+    inline = _tidy_inline(text, lines, inline)
+    whole = whole + _blank_line_spans(text, lines, whole)
+    return _merge_touching(sorted(inline + whole))
+
+
+def _without_overlaps(spans: Iterable[Span]) -> list[Span]:
+    """Earliest, then longest, wins; two overlapping deletions become their union."""
+    kept: list[Span] = []
+    for span in sorted(spans, key=lambda s: (s.start, -s.end)):
+        if span.start == span.end and not span.replacement:
+            continue
+        if kept and span.start < kept[-1].end:
+            last = kept[-1]
+            if not last.replacement and not span.replacement and span.end > last.end:
+                kept[-1] = replace(last, end=span.end)
+            continue
+        kept.append(span)
+    return kept
+
+
+class _Lines:
+    """Line boundaries of a text: ``starts[i]`` .. ``ends[i]`` is the content, ``nexts[i]``
+    the start of the following line (after ``\\n``)."""
+
+    def __init__(self, text: str) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        self.nexts: list[int] = []
+        pos = 0
+        parts = text.split("\n")
+        if parts[-1] == "":
+            parts.pop()  # the text ends with a line break: no line after it
+        for part in parts:
+            self.starts.append(pos)
+            self.ends.append(pos + len(part) - part.endswith("\r"))
+            pos = min(pos + len(part) + 1, len(text))
+            self.nexts.append(pos)
+        self.blank = [not text[s:e].strip() for s, e in zip(self.starts, self.ends, strict=True)]
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def index(self, offset: int) -> int:
+        """The line holding ``offset`` (a line's break belongs to it)."""
+        return max(0, bisect_right(self.starts, offset) - 1)
+
+
+def _split_emptied_lines(
+    text: str, lines: _Lines, spans: list[Span]
+) -> tuple[list[Span], list[Span]]:
+    """Lines left with nothing but white space become whole-line removals (break included)."""
+    touched: dict[int, list[Span]] = {}
+    for span in spans:
+        first = lines.index(span.start)
+        last = lines.index(max(span.start, span.end - 1))
+        for i in range(first, last + 1):
+            touched.setdefault(i, []).append(span)
+    emptied: dict[int, str] = {}
+    for i, on_line in touched.items():
+        if not lines.blank[i] and not _line_after(text, lines.starts[i], lines.ends[i], on_line):
+            start, end = lines.starts[i], lines.ends[i]
+            covering = max(on_line, key=lambda s: min(s.end, end) - max(s.start, start))
+            emptied[i] = covering.rule_id
+    whole = [Span(lines.starts[i], lines.nexts[i], rule) for i, rule in sorted(emptied.items())]
+    inline: list[Span] = []
+    for span in spans:
+        inline.extend(_outside(span, whole))
+    return whole, inline
+
+
+def _line_after(text: str, start: int, end: int, spans: list[Span]) -> str:
+    """What is left of the line ``text[start:end]`` once ``spans`` are applied, stripped."""
+    pieces = []
+    pos = start
+    for span in spans:
+        cut_from, cut_to = max(span.start, start), min(span.end, end)
+        if cut_from > pos:
+            pieces.append(text[pos:cut_from])
+        if start <= span.start <= end:
+            pieces.append(span.replacement)
+        pos = max(pos, cut_to)
+    pieces.append(text[pos:end])
+    return "".join(pieces).strip()
+
+
+def _outside(span: Span, whole: Sequence[Span]) -> list[Span]:
+    """The parts of ``span`` that no whole-line removal covers."""
+    pieces = [span]
+    for cut in whole:
+        if cut.end <= span.start or cut.start >= span.end:
+            continue
+        next_pieces = []
+        for piece in pieces:
+            if piece.start < cut.start:
+                next_pieces.append(replace(piece, end=min(piece.end, cut.start)))
+            if piece.end > cut.end:
+                next_pieces.append(replace(piece, start=max(piece.start, cut.end), replacement=""))
+        pieces = next_pieces
+    return [p for p in pieces if p.end > p.start or p.replacement]
+
+
+def _tidy_inline(text: str, lines: _Lines, spans: list[Span]) -> list[Span]:
+    """Deletions inside a line: no double spaces, no space before punctuation, no glued words."""
+    out: list[Span] = []
+    i = 0
+    while i < len(spans):
+        span = spans[i]
+        if span.replacement:
+            out.append(span)
+            i += 1
+            continue
+        # A cluster: deletions on one line separated only by spaces or tabs.
+        cluster = [span]
+        line_end = lines.ends[lines.index(span.start)]
+        while i + 1 < len(spans):
+            nxt = spans[i + 1]
+            gap = text[cluster[-1].end : nxt.start]
+            if nxt.replacement or nxt.start > line_end or gap.strip(_HSPACE):
+                break
+            cluster.append(nxt)
+            i += 1
+        out.extend(_seam(text, lines, cluster))
+        i += 1
+    return out
+
+
+def _seam(text: str, lines: _Lines, cluster: list[Span]) -> list[Span]:
+    first, last = cluster[0], cluster[-1]
+    spans = [replace(s, end=n.start) if n.start > s.end else s for s, n in zip(cluster, cluster[1:])]
+    spans.append(last)
+    line = lines.index(first.start)
+    line_start, line_end = lines.starts[line], lines.ends[line]
+    start, end = first.start, last.end
+    left = text[start - 1] if start > line_start else ""
+    right = text[end] if end < line_end else ""
+    right_ws = _run(text, end, line_end)
+    if right_ws and (not left or left in _HSPACE):
+        spans[-1] = replace(spans[-1], end=end + right_ws)
+    elif left in _HSPACE and left and (not right or right in _CLOSING):
+        back = start
+        while back > line_start and text[back - 1] in _HSPACE:
+            back -= 1
+        spans[0] = replace(spans[0], start=back)
+    elif left.isalnum() and right.isalnum():
+        spans[-1] = replace(spans[-1], replacement=" ")
+    return spans
+
+
+def _run(text: str, pos: int, limit: int) -> int:
+    n = 0
+    while pos + n < limit and text[pos + n] in _HSPACE:
+        n += 1
+    return n
+
+
+def _blank_line_spans(text: str, lines: _Lines, whole: list[Span]) -> list[Span]:
+    """Blank lines to drop so that removals create no new blank runs, at the edges or inside."""
+    if not whole:
+        return []
+    n = len(lines)
+    removed = {lines.index(s.start): s.rule_id for s in whole}
+    content = [i for i in range(n) if not lines.blank[i]]
+    leading = content[0] if content else n
+    trailing = n - 1 - content[-1] if content else n
+    kept = [i for i in range(n) if i not in removed]
+    kept_content = [i for i in kept if not lines.blank[i]]
+    drop: dict[int, str] = {}
+    run: list[int] = []
+    for i in [*kept, None]:
+        if i is not None and lines.blank[i]:
+            run.append(i)
+            continue
+        if run and any(j in removed for j in range(run[0] - 1, run[-1] + 2)):
+            for j in _surplus(run, kept_content, leading, trailing):
+                drop[j] = _nearest(removed, j)
+        run = []
+    extra = [Span(lines.starts[j], lines.nexts[j], rule) for j, rule in drop.items()]
+    survivors = [i for i in kept if i not in drop]
+    if (n - 1) in removed and survivors and not text.endswith(("\n", "\r")):
+        # The original ended without a line break; so must the result.
+        last = survivors[-1]
+        extra.append(Span(lines.ends[last], lines.nexts[last], removed[n - 1]))
+    return extra
+
+
+def _nearest(removed: dict[int, str], line: int) -> str:
+    """The rule of the removal closest to ``line``: blank lines go with it."""
+    return removed[min(removed, key=lambda j: (abs(j - line), j))]
+
+
+def _surplus(run: list[int], kept_content: list[int], leading: int, trailing: int) -> list[int]:
+    """The blank lines of ``run`` beyond what the original had at that place."""
+    if not kept_content or run[0] < kept_content[0]:
+        return run[min(len(run), leading) :]
+    if run[-1] > kept_content[-1]:
+        return run[: len(run) - min(len(run), trailing)]
+    longest = current = 1
+    for a, b in zip(run, run[1:], strict=False):
+        current = current + 1 if b == a + 1 else 1
+        longest = max(longest, current)
+    return run[longest:]
+
+
+def _merge_touching(spans: list[Span]) -> list[Span]:
+    """Adjacent deletions of one rule are one edit."""
+    out: list[Span] = []
+    for span in spans:
+        if (
+            out
+            and out[-1].end == span.start
+            and out[-1].rule_id == span.rule_id
+            and not out[-1].replacement
+            and not span.replacement
+        ):
+            out[-1] = replace(out[-1], end=span.end)
+        else:
+            out.append(span)
+    return out

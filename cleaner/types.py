@@ -1,0 +1,52 @@
+"""The values that flow through the engine: documents in, spans and results out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One text to clean, with the metadata rules may look at."""
+
+    text: str
+    url: str | None = None
+    title: str | None = None
+    id: str | None = None
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Span:
+    """An edit: replace ``text[start:end]`` of the original with ``replacement``."""
+
+    start: int
+    end: int
+    rule_id: str
+    replacement: str = ""
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.start <= self.end:
+            raise ValueError(f"span bounds out of order: {self.start}..{self.end}")
+
+
+@dataclass(frozen=True, slots=True)
+class CleanResult:
+    """What cleaning one document did.
+
+    ``spans`` are sorted, non-overlapping and in bounds of the original text, and
+    ``apply_spans(original, spans) == text``. ``held_back`` are the edits the over-removal
+    guard refused (the text keeps them); ``timed_out`` names rules whose regex ran out of time
+    on this document and were skipped.
+    """
+
+    text: str
+    spans: tuple[Span, ...] = ()
+    held_back: tuple[Span, ...] = ()
+    timed_out: tuple[str, ...] = field(default=())
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.spans)
+
+    def removed_chars(self) -> int:
+        return sum((s.end - s.start) - len(s.replacement) for s in self.spans)
