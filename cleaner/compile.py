@@ -37,10 +37,16 @@ class Prefilter:
     def __init__(self, rules: Sequence[Matcher]) -> None:
         self.always = [i for i, r in enumerate(rules) if not r.spec.requires]
         self._exact = self._automaton(
-            (lit, i) for i, r in enumerate(rules) if not r.spec.ignore_case for lit in r.spec.requires
+            (lit, i)
+            for i, r in enumerate(rules)
+            if not r.spec.ignore_case
+            for lit in r.spec.requires
         )
         self._folded = self._automaton(
-            (lit.lower(), i) for i, r in enumerate(rules) if r.spec.ignore_case for lit in r.spec.requires
+            (lit.lower(), i)
+            for i, r in enumerate(rules)
+            if r.spec.ignore_case
+            for lit in r.spec.requires
         )
 
     @staticmethod
@@ -113,9 +119,7 @@ def compile_packs(packs: Iterable[PackSpec], disable: Iterable[str] = ()) -> Rul
         if pack.id in disabled:
             continue
         rules = tuple(
-            MATCHERS[spec.kind](spec)
-            for spec in pack.rules
-            if spec.qualified_id not in disabled
+            MATCHERS[spec.kind](spec) for spec in pack.rules if spec.qualified_id not in disabled
         )
         compiled.append(CompiledPack(pack.id, pack.domains, rules, pack.source))
     known = {p.id for p in compiled} | {r.id for p in compiled for r in p.rules}

@@ -6,14 +6,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from cleaner.compile import RuleSet, compile_packs
+from cleaner.compile import RuleSet, RuleTable, compile_packs
 from cleaner.matchers import DocView
 from cleaner.rulespec import PackSpec, default_pack_paths, load_packs
-from cleaner.spans import apply_spans, resolve
+from cleaner.spans import apply_spans, compose, lift, resolve
 from cleaner.types import CleanResult, Document, Span
 
 DEFAULT_MAX_REMOVAL = 0.5
 DEFAULT_TIMEOUT = 1.0
+MAX_PASSES = 10  # a removal can bring new lines into a rule's reach; passes end when none does
 
 
 class Cleaner:
@@ -47,9 +48,11 @@ class Cleaner:
             "max_removal": max_removal,
             "timeout": timeout,
         }
-        paths = [*default_pack_paths(), *self._settings["rules"]] if default_rules else [
-            *self._settings["rules"]
-        ]
+        paths = (
+            [*default_pack_paths(), *self._settings["rules"]]
+            if default_rules
+            else [*self._settings["rules"]]
+        )
         self.packs: list[PackSpec] = load_packs(paths)
         self.ruleset: RuleSet = compile_packs(self.packs, self._settings["disable"])
         self.max_removal = max_removal
@@ -78,9 +81,27 @@ class Cleaner:
         return self.clean_document(Document(text, url, title))
 
     def clean_document(self, doc: Document) -> CleanResult:
-        text = doc.text
+        """Clean one document; passes repeat until nothing changes, so cleaning is idempotent."""
         table = self.ruleset.table_for_url(doc.url)
-        view = DocView(text, doc.title, self.timeout * max(1.0, len(text) / 1_000_000))
+        text = doc.text
+        spans: list[Span] = []
+        held: list[Span] = []
+        timed_out: list[str] = []
+        for _ in range(MAX_PASSES):
+            found, held_now, timed_now = self._one_pass(text, doc.title, table)
+            held.extend(lift(spans, held_now, text) if spans else held_now)
+            timed_out.extend(t for t in timed_now if t not in timed_out)
+            if not found:
+                break
+            following = apply_spans(text, found)
+            spans = compose(spans, found, text) if spans else found
+            text = following
+        return CleanResult(text, tuple(spans), tuple(held), tuple(timed_out))
+
+    def _one_pass(
+        self, text: str, title: str | None, table: RuleTable
+    ) -> tuple[list[Span], list[Span], list[str]]:
+        view = DocView(text, title, self.timeout * max(1.0, len(text) / 1_000_000))
         raw: list[Span] = []
         guarded_ids: set[str] = set()
         timed_out: list[str] = []
@@ -94,15 +115,13 @@ class Cleaner:
             if found and rule.spec.guard:
                 guarded_ids.add(rule.id)
         if not raw:
-            return CleanResult(text, timed_out=tuple(timed_out))
+            return [], [], timed_out
         spans = resolve(text, raw)
-        held: list[Span] = []
-        if text and _covered([s for s in raw if s.rule_id in guarded_ids]) > self.max_removal * len(
-            text
-        ):
-            held = [s for s in spans if s.rule_id in guarded_ids]
-            spans = resolve(text, [s for s in raw if s.rule_id not in guarded_ids])
-        return CleanResult(apply_spans(text, spans), tuple(spans), tuple(held), tuple(timed_out))
+        guarded = [s for s in raw if s.rule_id in guarded_ids]
+        if _covered(guarded) <= self.max_removal * len(text):
+            return spans, [], timed_out
+        held = [s for s in spans if s.rule_id in guarded_ids]
+        return resolve(text, [s for s in raw if s.rule_id not in guarded_ids]), held, timed_out
 
 
 def _covered(spans: list[Span]) -> int:

@@ -73,7 +73,8 @@ def compile_pattern(spec: RuleSpec, wrap: Callable[[str], str] = lambda p: p) ->
     try:
         regex.compile(spec.pattern, flags)
     except regex.error as exc:
-        where = f" at {exc.pos}" if exc.pos is not None else ""
+        pos = getattr(exc, "pos", None)
+        where = f" at {pos}" if pos is not None else ""
         message = str(exc).split(" at position")[0]
         raise RuleFileError(
             spec.source, f"{message}{where}", rule_id=spec.qualified_id, field="pattern"
@@ -175,7 +176,9 @@ class PhraseMatcher:
         # fuzz.ratio >= t needs 2*min(a, b) / (a + b) >= t: lines outside these lengths cannot match.
         self.min_len = int(min(len(p) for p in self.phrases) * share / (2 - share))
         self.max_len = int(max(len(p) for p in self.phrases) * (2 - share) / share) + 1
-        self.candidates = regex.compile(rf"(?m)^[^\n]{{{max(1, self.min_len)},{2 * self.max_len + 16}}}$")
+        self.candidates = regex.compile(
+            rf"(?m)^[^\n]{{{max(1, self.min_len)},{2 * self.max_len + 16}}}$"
+        )
 
     def find(self, doc: DocView) -> list[Span]:
         lo, hi = doc.window(self.spec.first_lines, self.spec.last_lines)
@@ -184,7 +187,9 @@ class PhraseMatcher:
             line = normalise(m.group())
             if not self.min_len <= len(line) <= self.max_len:
                 continue
-            if process.extractOne(line, self.phrases, scorer=fuzz.ratio, score_cutoff=self.threshold):
+            if process.extractOne(
+                line, self.phrases, scorer=fuzz.ratio, score_cutoff=self.threshold
+            ):
                 spans.append(Span(*m.span(), self.id))
         return spans
 

@@ -161,7 +161,10 @@ def _rule(source: str, pack: str, index: int, item: dict[str, Any]) -> RuleSpec:
     kind = item.get("kind")
     if kind not in KINDS:
         raise RuleFileError(
-            source, f"kind must be one of {', '.join(KINDS)}; got {kind!r}", rule_id=qid, field="kind"
+            source,
+            f"kind must be one of {', '.join(KINDS)}; got {kind!r}",
+            rule_id=qid,
+            field="kind",
         )
     _no_unknown(source, qid, item, _COMMON | _KIND_KEYS[kind], f"{kind} rule")
     spec = RuleSpec(
@@ -184,7 +187,9 @@ def _rule(source: str, pack: str, index: int, item: dict[str, Any]) -> RuleSpec:
         keep=_strings(source, qid, item, "keep"),
     )
     if kind == "phrase" and not spec.phrases:
-        raise RuleFileError(source, "a phrase rule needs a non-empty list", rule_id=qid, field="phrases")
+        raise RuleFileError(
+            source, "a phrase rule needs a non-empty list", rule_id=qid, field="phrases"
+        )
     if any(not r for r in spec.requires):
         raise RuleFileError(
             source, "an empty literal would always match; remove it", rule_id=qid, field="requires"
@@ -196,7 +201,9 @@ def _rule(source: str, pack: str, index: int, item: dict[str, Any]) -> RuleSpec:
     return spec
 
 
-def _no_unknown(source: str, qid: str | None, table: dict[str, Any], allowed: set[str], what: str) -> None:
+def _no_unknown(
+    source: str, qid: str | None, table: dict[str, Any], allowed: set[str], what: str
+) -> None:
     unknown = sorted(set(table) - allowed)
     if unknown:
         raise RuleFileError(
@@ -218,14 +225,18 @@ def _identifier(source: str, qid: str | None, value: object, field: str) -> str:
     return value
 
 
-def _string(source: str, qid: str | None, table: dict[str, Any], key: str, *, required: bool) -> str:
+def _string(
+    source: str, qid: str | None, table: dict[str, Any], key: str, *, required: bool
+) -> str:
     value = table.get(key)
     if value is None:
         if required:
             raise RuleFileError(source, "is required", rule_id=qid, field=key)
         return ""
     if not isinstance(value, str):
-        raise RuleFileError(source, f"must be a string, got {type(value).__name__}", rule_id=qid, field=key)
+        raise RuleFileError(
+            source, f"must be a string, got {type(value).__name__}", rule_id=qid, field=key
+        )
     return value
 
 
@@ -243,13 +254,18 @@ def _bool(source: str, qid: str, table: dict[str, Any], key: str, default: bool)
     return value
 
 
-def _number(source: str, qid: str, table: dict[str, Any], key: str, low: float, high: float) -> float | None:
+def _number(
+    source: str, qid: str, table: dict[str, Any], key: str, low: float, high: float
+) -> float | None:
     value = table.get(key)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
         raise RuleFileError(
-            source, f"must be a number from {low:g} to {high:g}, got {value!r}", rule_id=qid, field=key
+            source,
+            f"must be a number from {low:g} to {high:g}, got {value!r}",
+            rule_id=qid,
+            field=key,
         )
     return float(value)
 
@@ -259,7 +275,9 @@ def _count(source: str, qid: str, table: dict[str, Any], key: str) -> int | None
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise RuleFileError(source, f"must be a whole number >= 1, got {value!r}", rule_id=qid, field=key)
+        raise RuleFileError(
+            source, f"must be a whole number >= 1, got {value!r}", rule_id=qid, field=key
+        )
     return value
 
 
@@ -267,7 +285,9 @@ def _examples(source: str, qid: str, table: dict[str, Any]) -> tuple[Example, ..
     value = table.get("examples", [])
     examples: list[Example] = []
     if not isinstance(value, list):
-        raise RuleFileError(source, "must be a list of {raw, clean} tables", rule_id=qid, field="examples")
+        raise RuleFileError(
+            source, "must be a list of {raw, clean} tables", rule_id=qid, field="examples"
+        )
     for n, item in enumerate(value, 1):
         if (
             not isinstance(item, dict)
@@ -276,7 +296,7 @@ def _examples(source: str, qid: str, table: dict[str, Any]) -> tuple[Example, ..
         ):
             raise RuleFileError(
                 source,
-                f"example #{n} must be {{ raw = \"...\", clean = \"...\" }}",
+                f'example #{n} must be {{ raw = "...", clean = "..." }}',
                 rule_id=qid,
                 field="examples",
             )

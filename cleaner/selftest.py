@@ -43,11 +43,19 @@ def run_selftest(cleaner: Cleaner) -> Iterator[tuple[str, Failure | None]]:
             for example in spec.examples:
                 got = cleaner.with_ruleset(alone).clean(example.raw, url=url)
                 ok = got == example.clean
-                yield spec.qualified_id, None if ok else Failure(
-                    spec.qualified_id, pack.source, "example", example.raw, example.clean, got
+                yield (
+                    spec.qualified_id,
+                    None
+                    if ok
+                    else Failure(
+                        spec.qualified_id, pack.source, "example", example.raw, example.clean, got
+                    ),
                 )
             for kept in spec.keep:
                 got = cleaner.clean(kept, url=url)
-                yield spec.qualified_id, None if got == kept else Failure(
-                    spec.qualified_id, pack.source, "keep", kept, kept, got
+                yield (
+                    spec.qualified_id,
+                    None
+                    if got == kept
+                    else Failure(spec.qualified_id, pack.source, "keep", kept, kept, got),
                 )

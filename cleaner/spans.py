@@ -8,6 +8,7 @@ space between words, not two.
 
 from __future__ import annotations
 
+import itertools
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -41,14 +42,17 @@ def resolve(text: str, spans: Iterable[Span]) -> list[Span]:
     whole, inline = _split_emptied_lines(text, lines, ordered)
     inline = _tidy_inline(text, lines, inline)
     whole = whole + _blank_line_spans(text, lines, whole)
-    return _merge_touching(sorted(inline + whole))
+    return _merge_touching(_without_overlaps(inline + whole))
 
 
 def _without_overlaps(spans: Iterable[Span]) -> list[Span]:
-    """Earliest, then longest, wins; two overlapping deletions become their union."""
+    """Earliest, then longest, wins; two overlapping deletions become their union.
+
+    Zero-width spans are dropped: an edit always replaces some text, it never only inserts.
+    """
     kept: list[Span] = []
     for span in sorted(spans, key=lambda s: (s.start, -s.end)):
-        if span.start == span.end and not span.replacement:
+        if span.start == span.end:
             continue
         if kept and span.start < kept[-1].end:
             last = kept[-1]
@@ -167,7 +171,9 @@ def _tidy_inline(text: str, lines: _Lines, spans: list[Span]) -> list[Span]:
 
 def _seam(text: str, lines: _Lines, cluster: list[Span]) -> list[Span]:
     first, last = cluster[0], cluster[-1]
-    spans = [replace(s, end=n.start) if n.start > s.end else s for s, n in zip(cluster, cluster[1:])]
+    spans = [
+        replace(s, end=n.start) if n.start > s.end else s for s, n in itertools.pairwise(cluster)
+    ]
     spans.append(last)
     line = lines.index(first.start)
     line_start, line_end = lines.starts[line], lines.ends[line]
@@ -236,7 +242,7 @@ def _surplus(run: list[int], kept_content: list[int], leading: int, trailing: in
     if run[-1] > kept_content[-1]:
         return run[: len(run) - min(len(run), trailing)]
     longest = current = 1
-    for a, b in zip(run, run[1:], strict=False):
+    for a, b in itertools.pairwise(run):
         current = current + 1 if b == a + 1 else 1
         longest = max(longest, current)
     return run[longest:]
@@ -257,3 +263,69 @@ def _merge_touching(spans: list[Span]) -> list[Span]:
         else:
             out.append(span)
     return out
+
+
+def compose(first: Sequence[Span], second: Sequence[Span], middle: str) -> list[Span]:
+    """Spans on the original text doing what ``first`` then ``second`` do.
+
+    ``first`` are resolved spans on the original; ``middle`` is their result and ``second``
+    resolved spans on ``middle``. An edit of ``second`` that cuts into text a replacement of
+    ``first`` inserted swallows that earlier edit whole and keeps what it did not touch.
+    """
+    composed = lift(first, second, middle)
+    kept = [s for s in first if not any(c.start < s.end and s.start < c.end for c in composed)]
+    return _merge_touching(sorted(kept + composed, key=lambda s: (s.start, s.end)))
+
+
+def lift(first: Sequence[Span], second: Sequence[Span], middle: str) -> list[Span]:
+    """Spans on ``middle`` (the result of ``first``) carried back to the original's offsets."""
+    # Segments of `middle`: (middle_start, middle_end, original_start, span or None if copied).
+    segments: list[tuple[int, int, int, Span | None]] = []
+    pos_mid = pos_orig = 0
+    for span in first:
+        copied = span.start - pos_orig
+        segments.append((pos_mid, pos_mid + copied, pos_orig, None))
+        pos_mid += copied
+        segments.append((pos_mid, pos_mid + len(span.replacement), span.start, span))
+        pos_mid += len(span.replacement)
+        pos_orig = span.end
+    segments.append((pos_mid, len(middle), pos_orig, None))
+    starts = [seg[0] for seg in segments]
+
+    def origin_of_start(x: int) -> tuple[int, int]:
+        """(original offset, middle offset) where an edit starting at ``x`` must begin."""
+        for mid_start, mid_end, orig, inserted in segments[max(0, bisect_right(starts, x) - 1) :]:
+            if mid_start <= x < mid_end or (x == mid_end == len(middle) and inserted is None):
+                if inserted is None:
+                    return orig + x - mid_start, x
+                return inserted.start, mid_start
+        return pos_orig + x - pos_mid, x
+
+    def origin_of_end(y: int) -> tuple[int, int]:
+        """(original offset, middle offset) where an edit ending at ``y`` must end."""
+        for mid_start, mid_end, orig, inserted in segments[
+            max(0, bisect_right(starts, y - 1) - 1) :
+        ]:
+            if mid_start < y <= mid_end or (y == mid_start == 0 and inserted is None):
+                if inserted is None:
+                    return orig + y - mid_start, y
+                return inserted.end, mid_end
+        return pos_orig + y - pos_mid, y
+
+    # Edits that reach into the same earlier replacement are lifted together, as one.
+    groups: list[tuple[int, int, int, int, list[Span]]] = []
+    for span in second:
+        start, mid_start = origin_of_start(span.start)
+        end, mid_end = origin_of_end(span.end)
+        if groups and (start < groups[-1][1] or mid_start < groups[-1][3]):
+            g_start, g_end, g_mid_start, g_mid_end, members = groups[-1]
+            groups[-1] = (g_start, max(g_end, end), g_mid_start, max(g_mid_end, mid_end), members)
+            members.append(span)
+        else:
+            groups.append((start, end, mid_start, mid_end, [span]))
+    lifted = []
+    for start, end, mid_start, mid_end, members in groups:
+        local = [replace(s, start=s.start - mid_start, end=s.end - mid_start) for s in members]
+        new = apply_spans(middle[mid_start:mid_end], local)
+        lifted.append(Span(start, end, members[0].rule_id, new))
+    return lifted

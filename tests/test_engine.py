@@ -1,0 +1,217 @@
+"""The engine: which rules run where, what they remove, and the guards around them."""
+
+from __future__ import annotations
+
+import pickle
+import textwrap
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cleaner import Cleaner, Document, apply_spans
+
+PACK = """
+[pack]
+id = "site"
+description = "test site"
+domains = ["example.com"]
+
+[[rule]]
+id = "tooltip"
+kind = "span"
+pattern = '(?<=\\b(?P<shown>[A-Z][a-z]+))(?P=shown)[^\\n]{1,400}? MORE\\b'
+requires = [" MORE"]
+guard = false
+
+[[rule]]
+id = "ad"
+kind = "line"
+pattern = 'ADVERTISEMENT'
+requires = ["ADVERTISEMENT"]
+"""
+
+GENERIC = """
+[pack]
+id = "generic"
+description = "everywhere"
+
+[[rule]]
+id = "credit"
+kind = "span"
+pattern = '\\(AP Photo/[^()\\n]{1,60}\\)'
+requires = ["AP Photo/"]
+
+[[rule]]
+id = "newsletter"
+kind = "phrase"
+phrases = ["Sign up for our daily newsletter", "Follow us on Twitter"]
+threshold = 88
+
+[[rule]]
+id = "stamp"
+kind = "line"
+pattern = '-?Updated \\d{1,2}:\\d\\d [ap]\\.m\\.'
+requires = ["Updated"]
+last_lines = 2
+
+[[rule]]
+id = "title"
+kind = "repeated-title"
+"""
+
+
+@pytest.fixture
+def cleaner(write_pack) -> Cleaner:
+    return Cleaner(
+        [write_pack(PACK, "site.toml"), write_pack(GENERIC, "generic.toml")], default_rules=False
+    )
+
+
+def test_site_rules_apply_only_to_their_domain(cleaner):
+    text = "Intro.\nADVERTISEMENT\nOutro.\n"
+    assert cleaner.clean(text, url="https://www.example.com/a") == "Intro.\nOutro.\n"
+    assert cleaner.clean(text, url="https://news.example.com/a") == "Intro.\nOutro.\n"
+    assert cleaner.clean(text, url="https://notexample.com/a") == text
+    assert cleaner.clean(text) == text
+
+
+def test_generic_rules_apply_everywhere(cleaner):
+    text = "Crowds gathered (AP Photo/Jo Doe) outside.\n"
+    assert cleaner.clean(text, url="https://elsewhere.org/x") == "Crowds gathered outside.\n"
+
+
+def test_group_references_keep_text_and_the_span_shows_only_the_removal(cleaner):
+    text = "Senator SmithSmith says things MORE and others.\n"
+    result = cleaner.explain(text, url="https://example.com/")
+    assert result.text == "Senator Smith and others.\n"
+    (span,) = result.spans
+    assert text[span.start : span.end] == "Smith says things MORE"
+    assert span.rule_id == "site.tooltip"
+    assert apply_spans(text, result.spans) == result.text
+
+
+def test_fuzzy_phrases_catch_variants_but_not_sentences(cleaner):
+    text = "Body.\n\nSign up for our daily newsletters!\n\nWe did not sign up for this.\n"
+    assert cleaner.clean(text) == "Body.\n\nWe did not sign up for this.\n"
+
+
+def test_a_line_rule_respects_its_window(cleaner):
+    body = "-Updated 7:32 p.m.\n\nOne.\n\nTwo.\n\nThree.\n\n-Updated 9:15 a.m.\n"
+    assert cleaner.clean(body) == "-Updated 7:32 p.m.\n\nOne.\n\nTwo.\n\nThree.\n"
+
+
+def test_repeated_title_keeps_the_first_copy(cleaner):
+    text = "Big news about the harbour bridge\n\nBig news about the harbour bridge\nBody.\n"
+    assert cleaner.clean(text) == "Big news about the harbour bridge\n\nBody.\n"
+
+
+def test_repeated_title_matches_the_title_field_with_a_site_suffix(cleaner):
+    text = "Big news about the harbour bridge\n\nbig news about the harbour bridge.\nBody.\n"
+    title = "Big News About The Harbour Bridge | Example Times"
+    assert cleaner.clean(text, title=title) == "Big news about the harbour bridge\n\nBody.\n"
+
+
+def test_a_headline_quoted_later_in_the_body_survives(cleaner):
+    text = "Big news about the harbour bridge\n\n" + "Para.\n\n" * 6
+    text += "Big news about the harbour bridge\n"
+    assert cleaner.clean(text) == text
+
+
+def test_over_removal_guard_holds_back_guarded_rules(cleaner):
+    text = "Sign up for our daily newsletter\nFollow us on Twitter\nShort.\n"
+    result = cleaner.explain(text)
+    assert result.text == text
+    assert {s.rule_id for s in result.held_back} == {"generic.newsletter"}
+
+
+def test_rules_exempt_from_the_guard_still_apply(cleaner):
+    text = "Senator SmithSmith " + "headline words " * 20 + "MORE said.\n"
+    result = cleaner.explain(text, url="https://example.com/")
+    assert result.text == "Senator Smith said.\n"
+    assert not result.held_back
+
+
+def test_a_catastrophic_regex_times_out_and_the_document_survives(write_pack):
+    pack = write_pack(
+        '[pack]\nid = "slow"\n[[rule]]\nid = "bad"\nkind = "span"\npattern = \'(a|aa)+$\'\n'
+    )
+    cleaner = Cleaner([pack], default_rules=False, timeout=0.05)
+    text = "a" * 60 + "b"
+    result = cleaner.explain(text)
+    assert result.text == text
+    assert result.timed_out == ("slow.bad",)
+
+
+def test_disable_by_rule_or_pack(write_pack):
+    paths = [write_pack(PACK, "site.toml"), write_pack(GENERIC, "generic.toml")]
+    text = "A shot (AP Photo/Jo Doe) here.\n"
+    assert Cleaner(paths, default_rules=False, disable=["generic.credit"]).clean(text) == text
+    assert Cleaner(paths, default_rules=False, disable=["generic"]).clean(text) == text
+
+
+def test_a_cleaner_survives_pickling(cleaner):
+    clone = pickle.loads(pickle.dumps(cleaner))
+    text = "Crowds gathered (AP Photo/Jo Doe) outside.\n"
+    assert clone.clean(text) == cleaner.clean(text)
+
+
+def test_unchanged_documents_report_no_spans(cleaner):
+    result = cleaner.clean_document(Document("Nothing to see here.\n"))
+    assert result.text == "Nothing to see here.\n"
+    assert result.spans == ()
+    assert not result.changed
+
+
+# --- properties over documents built from artifact and prose lines ------------------------------
+
+FRAGMENTS = [
+    "Crowds gathered (AP Photo/Jo Doe) outside.",
+    "(AP Photo/Jo Doe)",
+    "Sign up for our daily newsletter",
+    "ADVERTISEMENT",
+    "-Updated 7:32 p.m.",
+    "Senator SmithSmith says things MORE and others.",
+    "Big news about the harbour bridge",
+    "The council met on Tuesday to discuss the budget.",
+    "No more wars, they said.",
+    "",
+    "  ",
+]
+documents = st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=12).map("\n".join)
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=200)
+@given(text=documents, trailing=st.booleans())
+def test_cleaning_is_idempotent_and_spans_replay(cleaner, text, trailing):
+    text += "\n" if trailing else ""
+    url = "https://example.com/story"
+    first = cleaner.explain(text, url=url)
+    assert apply_spans(text, first.spans) == first.text
+    assert cleaner.clean(first.text, url=url) == first.text
+
+
+def test_seed_like_article_reads_as_an_editor_would_leave_it(cleaner):
+    raw = textwrap.dedent(
+        """\
+        Big news about the harbour bridge
+
+        Big news about the harbour bridge
+        The mayor SmithSmith Mayor opens new park MORE and the council agreed (AP Photo/Jo Doe).
+
+        ADVERTISEMENT
+
+        Work starts in May.
+
+        -Updated 7:32 p.m.
+        """
+    )
+    assert cleaner.clean(raw, url="https://example.com/x") == textwrap.dedent(
+        """\
+        Big news about the harbour bridge
+
+        The mayor Smith and the council agreed.
+
+        Work starts in May.
+        """
+    )

@@ -1,0 +1,98 @@
+"""A malformed rule pack is refused with file, rule id, field and what is wrong."""
+
+from __future__ import annotations
+
+import pytest
+
+from cleaner import Cleaner, RuleFileError
+
+GOOD_RULE = """
+[[rule]]
+id = "ad"
+kind = "line"
+pattern = 'ADVERTISEMENT'
+requires = ["ADVERTISEMENT"]
+"""
+
+
+def refusal(write_pack, body: str) -> str:
+    path = write_pack(body)
+    with pytest.raises(RuleFileError) as err:
+        Cleaner([path], default_rules=False)
+    return str(err.value).replace(str(path), "PACK")
+
+
+def test_a_valid_pack_loads(write_pack):
+    cleaner = Cleaner([write_pack('[pack]\nid = "mine"\n' + GOOD_RULE)], default_rules=False)
+    assert [r.id for r in cleaner.ruleset.rules] == ["mine.ad"]
+
+
+def test_bad_regex_names_rule_field_and_position(write_pack):
+    body = '[pack]\nid = "x"\n[[rule]]\nid = "tooltip"\nkind = "span"\npattern = \'abc(def\'\n'
+    assert refusal(write_pack, body) == ("PACK: rule x.tooltip -> pattern: missing ) at 7")
+
+
+def test_unknown_key_is_named(write_pack):
+    body = '[pack]\nid = "x"\n' + GOOD_RULE + "treshold = 80\n"
+    message = refusal(write_pack, body)
+    assert message.startswith("PACK: rule x.ad -> treshold: unknown key for a line rule; allowed:")
+
+
+def test_duplicate_rule_id(write_pack):
+    body = '[pack]\nid = "x"\n' + GOOD_RULE + GOOD_RULE
+    assert refusal(write_pack, body) == "PACK: rule x.ad -> id: duplicate rule id in this pack"
+
+
+def test_pattern_matching_the_empty_string(write_pack):
+    body = '[pack]\nid = "x"\n[[rule]]\nid = "e"\nkind = "span"\npattern = \'\\s*\'\n'
+    assert refusal(write_pack, body).startswith(
+        "PACK: rule x.e -> pattern: pattern matches the empty string"
+    )
+
+
+def test_threshold_out_of_range(write_pack):
+    body = '[pack]\nid = "x"\n[[rule]]\nid = "p"\nkind = "phrase"\nphrases = ["a b"]\nthreshold = 120\n'
+    assert refusal(write_pack, body) == (
+        "PACK: rule x.p -> threshold: must be a number from 0 to 100, got 120"
+    )
+
+
+def test_unknown_kind(write_pack):
+    body = '[pack]\nid = "x"\n[[rule]]\nid = "k"\nkind = "magic"\n'
+    assert refusal(write_pack, body) == (
+        "PACK: rule x.k -> kind: kind must be one of span, line, phrase, repeated-title; got 'magic'"
+    )
+
+
+def test_group_reference_to_a_missing_group(write_pack):
+    body = (
+        '[pack]\nid = "x"\n[[rule]]\nid = "g"\nkind = "span"\n'
+        "pattern = '(?P<name>a)b'\nreplace = '\\g<nom>'\n"
+    )
+    assert refusal(write_pack, body) == (
+        "PACK: rule x.g -> replace: replace refers to group 'nom', which the pattern does not define"
+    )
+
+
+def test_invalid_toml_says_where(write_pack):
+    message = refusal(write_pack, '[pack]\nid = "x\n')
+    assert message.startswith("PACK: not valid TOML:")
+    assert "line 2" in message
+
+
+def test_missing_pack_table(write_pack):
+    assert refusal(write_pack, GOOD_RULE) == (
+        "PACK -> pack: missing [pack] table with id and description"
+    )
+
+
+def test_duplicate_pack_ids_across_files(write_pack):
+    first = write_pack('[pack]\nid = "x"\n' + GOOD_RULE, "a.toml")
+    second = write_pack('[pack]\nid = "x"\n' + GOOD_RULE, "b.toml")
+    with pytest.raises(RuleFileError, match="pack id 'x' is already used by"):
+        Cleaner([first, second], default_rules=False)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(RuleFileError, match="no such rule pack"):
+        Cleaner([tmp_path / "nope.toml"], default_rules=False)
