@@ -1,0 +1,266 @@
+"""Atomic output: a target either holds a complete result or is left as it was.
+
+Data is written to a temp file beside the target (same directory, hence same filesystem, so
+the final ``os.replace`` is atomic), fsynced, then renamed. On any exception, Ctrl-C (SIGINT),
+SIGTERM or SIGHUP the temp file is removed. Because targets only ever appear by rename, "the
+target exists" means "the target is complete", which is what ``--resume`` relies on. Temp
+files start with ``TEMP_PREFIX`` so no scan mistakes one for data; only ``kill -9`` or a power
+cut can leave one behind (``find_stale_temps`` lists them).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType, TracebackType
+from typing import BinaryIO
+
+from cleaner.errors import ConfigError
+from cleaner.io.compression import open_compressed
+from cleaner.io.formats import Compression
+
+TEMP_PREFIX = ".cleaner-tmp-"
+STDOUT = "-"
+_BUFFER = 1 << 20
+
+
+def is_temp(path: str | Path) -> bool:
+    """True for the name of a temp file this module writes (never a finished output)."""
+    return Path(path).name.startswith(TEMP_PREFIX)
+
+
+def is_complete(target: str | Path) -> bool:
+    """True if ``target`` was fully written by an earlier run (``--resume`` skips it)."""
+    path = Path(target)
+    return not is_temp(path) and path.is_file()
+
+
+def find_stale_temps(directory: str | Path) -> list[Path]:
+    """Temp files left under ``directory`` by a run killed with SIGKILL or a crash, sorted."""
+    root = Path(directory)
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.rglob(TEMP_PREFIX + "*") if p.is_file())
+
+
+def _temp_name(target: Path) -> Path:
+    return target.parent / f"{TEMP_PREFIX}{secrets.token_hex(4)}-{target.name}"
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Persist the rename itself (best effort: not every filesystem opens directories)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+class _SignalGuard:
+    """While outputs are open, turn SIGTERM/SIGHUP (and SIGINT if it would kill outright) into
+    ``SystemExit(128 + signum)``, so ``finally`` blocks run and temp files are removed.
+
+    Only handlers still at their default are replaced (an application that installed its own
+    keeps it), only from the main thread (Python allows no other), and they are restored when
+    the last output closes.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._saved: dict[int, signal._HANDLER] = {}
+
+    @staticmethod
+    def _signals() -> list[int]:
+        names = ("SIGTERM", "SIGHUP", "SIGINT")
+        return [getattr(signal, n) for n in names if hasattr(signal, n)]
+
+    def enter(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        with self._lock:
+            if self._depth == 0:
+                for signum in self._signals():
+                    if signal.getsignal(signum) == signal.SIG_DFL:
+                        self._saved[signum] = signal.signal(signum, _exit_on_signal)
+            self._depth += 1
+
+    def exit(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0:
+                for signum, handler in self._saved.items():
+                    signal.signal(signum, handler)
+                self._saved.clear()
+
+
+def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+_GUARD = _SignalGuard()
+
+
+class TempFile:
+    """A temp file beside ``final``: ``commit`` renames it into place, ``abort`` removes it.
+
+    While it exists, termination signals raise SystemExit so that ``abort`` gets to run.
+    Permissions follow an existing target (an in-place fix keeps them), else the umask.
+    """
+
+    def __init__(self, final: Path) -> None:
+        if final.is_dir():
+            raise ConfigError(f"{final}: output is a directory; give a file name")
+        final.parent.mkdir(parents=True, exist_ok=True)
+        self.final = final
+        _GUARD.enter()
+        try:
+            self.path = _create_temp(final)
+        except BaseException:
+            _GUARD.exit()
+            raise
+
+    def commit(self) -> None:
+        try:
+            _fsync_file(self.path)
+            os.replace(self.path, self.final)
+        except BaseException:
+            self.abort()
+            raise
+        _GUARD.exit()
+        _fsync_dir(self.final.parent)
+
+    def abort(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+        _GUARD.exit()
+
+
+def _create_temp(final: Path) -> Path:
+    mode = final.stat().st_mode & 0o7777 if final.exists() else 0o666
+    while True:
+        temp = _temp_name(final)
+        try:
+            fd = os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, mode)
+        except FileExistsError:  # pragma: no cover - 32 random bits collided
+            continue
+        os.close(fd)
+        if final.exists():
+            os.chmod(temp, mode)
+        return temp
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | Path) -> Iterator[Path]:
+    """Yield a temp path beside ``target`` for writers that want a path (pyarrow).
+
+    The temp file exists (created empty, so the name is ours); write it whole. When the block
+    ends normally it is fsynced and renamed to ``target``; otherwise it is removed.
+    """
+    temp = TempFile(Path(target))
+    try:
+        yield temp.path
+    except BaseException:
+        temp.abort()
+        raise
+    temp.commit()
+
+
+class AtomicOutput:
+    """A binary output file (or stdout for ``"-"``) that appears only when complete.
+
+    Use as a context manager and ``write`` record bytes; leaving the block normally ends the
+    compressed stream, fsyncs and renames into place. ``discard()`` leaves the target untouched
+    instead (an in-place fix that changed nothing keeps the file and its mtime). Stdout cannot
+    be atomic: it is written as data comes.
+    """
+
+    def __init__(self, target: str | Path, compression: Compression = "none") -> None:
+        self.target = str(target)
+        self.compression: Compression = compression
+        self.bytes_written = 0
+        self._temp: TempFile | None = None
+        self._raw: BinaryIO | None = None
+        self._stream: BinaryIO | None = None
+        self._discard = False
+
+    def __enter__(self) -> AtomicOutput:
+        if self.target == STDOUT:
+            self._stream = open_compressed(sys.stdout.buffer, self.compression)
+            return self
+        self._temp = TempFile(Path(self.target))
+        try:
+            self._raw = open(self._temp.path, "wb", buffering=_BUFFER)
+            self._stream = open_compressed(self._raw, self.compression)
+        except BaseException:
+            self._close_quietly()
+            self._temp.abort()
+            raise
+        return self
+
+    def write(self, data: bytes) -> None:
+        """Append ``data``; raises if used outside the ``with`` block."""
+        if self._stream is None:
+            raise RuntimeError("AtomicOutput.write outside its with-block")
+        self._stream.write(data)
+        self.bytes_written += len(data)
+
+    def discard(self) -> None:
+        """Leave the target as it was when the block ends (the temp file is removed)."""
+        self._discard = True
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._temp is None:  # stdout
+            if exc is None and self._stream is not None:
+                self._stream.close()
+                sys.stdout.buffer.flush()
+            return
+        if exc is not None or self._discard:
+            self._close_quietly()
+            self._temp.abort()
+            return
+        try:
+            self._close()
+        except BaseException:
+            self._close_quietly()
+            self._temp.abort()
+            raise
+        self._temp.commit()
+
+    def _close(self) -> None:
+        """End the compressed stream (its trailer), then flush and close the file."""
+        assert self._stream is not None and self._raw is not None
+        self._stream.close()
+        self._raw.close()
+
+    def _close_quietly(self) -> None:
+        for stream in (self._stream, self._raw):
+            if stream is not None:
+                with contextlib.suppress(Exception):
+                    stream.close()

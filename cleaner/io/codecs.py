@@ -1,0 +1,259 @@
+"""Codecs: raw record bytes <-> ``Document``, and a cleaned result back to bytes.
+
+The promise is "the cleaner touches the text and nothing else". A record the cleaner did not
+change is never re-encoded (the pipeline writes its raw bytes). A changed JSONL record is
+*spliced*: only the bytes of the text value are replaced, so key order, whitespace, big
+integers, float spellings, escapes and duplicate keys elsewhere in the line survive exactly.
+
+Codecs are small frozen dataclasses so they pickle cheaply to worker processes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from json.decoder import scanstring  # type: ignore[attr-defined]
+from typing import Any, NoReturn, Protocol
+
+from cleaner.errors import ConfigError, InputError
+from cleaner.io.formats import Format
+from cleaner.io.readers import Record
+from cleaner.types import CleanResult, Document
+
+BOM = "\ufeff"
+BOM_BYTES = BOM.encode("utf-8")
+_WS = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+
+
+class Codec(Protocol):
+    """Turns records into documents and cleaned results back into record bytes."""
+
+    def decode(self, record: Record) -> Document | None:
+        """The document in ``record``; ``None`` if it holds none (a blank line), which the
+        pipeline passes through untouched and does not count. Raises InputError."""
+        ...
+
+    def encode(self, record: Record, result: CleanResult) -> bytes:
+        """The bytes (without terminator) for ``record`` after cleaning changed its text."""
+        ...
+
+
+def _json_kind(value: object) -> str:
+    """The JSON name of a decoded value's type, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def _optional_str(value: object) -> str | None:
+    """Metadata for rules: strings as they are, integer ids as text, anything else ignored."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _lookup(obj: dict[str, Any], key: str) -> object:
+    """``obj[key]``, else a dotted path (``metadata.url``) into nested objects, else None."""
+    if key in obj:
+        return obj[key]
+    node: object = obj
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _check_key(name: str, value: str) -> None:
+    if not value:
+        raise ConfigError(f"{name} must not be empty")
+
+
+@dataclass(frozen=True, slots=True)
+class JsonlCodec:
+    """One JSON object per line; the text under ``text_key`` (a top-level key).
+
+    ``url_key``, ``title_key`` and ``id_key`` may also be dotted paths into nested objects;
+    absent or non-string metadata is simply not given to the rules.
+    """
+
+    text_key: str = "text"
+    url_key: str = "url"
+    title_key: str = "title"
+    id_key: str = "id"
+
+    def __post_init__(self) -> None:
+        for name in ("text_key", "url_key", "title_key", "id_key"):
+            _check_key(name, getattr(self, name))
+
+    def decode(self, record: Record) -> Document | None:
+        if not record.raw.strip():
+            return None
+        obj = self._parse(record)
+        if not isinstance(obj, dict):
+            self._fail(
+                record,
+                f"a JSON line must be an object with a {self.text_key!r} field, "
+                f"found {_json_kind(obj)}",
+            )
+        text = obj.get(self.text_key, _MISSING)
+        if text is _MISSING:
+            self._fail(record, self._missing_message(obj))
+        if not isinstance(text, str):
+            self._fail(record, f"field {self.text_key!r} is {_json_kind(text)}, not a string")
+        return Document(
+            text=text,
+            url=_optional_str(_lookup(obj, self.url_key)),
+            title=_optional_str(_lookup(obj, self.title_key)),
+            id=_optional_str(_lookup(obj, self.id_key)),
+        )
+
+    def encode(self, record: Record, result: CleanResult) -> bytes:
+        line = record.raw.decode("utf-8")
+        span = _value_span(line, self.text_key)
+        if span is None:  # decode() accepted this record, so the key is there
+            raise ValueError(f"{record.where}: no {self.text_key!r} member to replace")
+        start, end = span
+        value = _encode_string(result.text, ascii_only=record.raw.isascii())
+        return line[:start].encode("utf-8") + value + line[end:].encode("utf-8")
+
+    def _parse(self, record: Record) -> object:
+        try:
+            line = record.raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            self._fail(
+                record,
+                f"invalid UTF-8 at byte offset {e.start} of the line ({e.reason}); "
+                "re-encode the file as UTF-8",
+            )
+        try:
+            return json.loads(line.removeprefix(BOM))
+        except json.JSONDecodeError as e:
+            self._fail(
+                record,
+                f"malformed JSON at column {e.colno}: {e.msg}; fix the line",
+            )
+        except RecursionError:
+            self._fail(record, "JSON nested too deeply to read")
+
+    def _missing_message(self, obj: dict[str, Any]) -> str:
+        keys = ", ".join(repr(k) for k in list(obj)[:8]) or "none"
+        more = ", ..." if len(obj) > 8 else ""
+        return (
+            f"no {self.text_key!r} field (keys: {keys}{more}); "
+            "pass --text-key if the text is under another key"
+        )
+
+    @staticmethod
+    def _fail(record: Record, message: str) -> NoReturn:
+        raise InputError(record.path, message, line=record.line)
+
+
+_MISSING: Any = object()
+
+
+def _encode_string(text: str, *, ascii_only: bool) -> bytes:
+    """``text`` as a JSON string literal in UTF-8.
+
+    An all-ASCII line keeps its ``\\uXXXX`` style. Otherwise characters are written as
+    themselves, except that a lone surrogate (legal in JSON via ``\\ud800``, not encodable as
+    UTF-8) forces the escaped form so the output stays valid JSON and valid UTF-8.
+    """
+    if not ascii_only:
+        try:
+            return json.dumps(text, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            pass
+    return json.dumps(text, ensure_ascii=True).encode("ascii")
+
+
+def _skip_ws(line: str, i: int) -> int:
+    match = _WS.match(line, i)
+    return match.end() if match else i
+
+
+def _value_span(line: str, key: str) -> tuple[int, int] | None:
+    """Character span of the value of the last top-level member ``key`` (last, as in json.loads).
+
+    Walks the members of a line already known to be a valid JSON object, decoding keys with
+    ``scanstring`` and skipping values with ``raw_decode`` (both C-accelerated).
+    """
+    i = _skip_ws(line, 1 if line.startswith(BOM) else 0) + 1  # past "{"
+    i = _skip_ws(line, i)
+    found = None
+    if line[i] == "}":
+        return None
+    while True:
+        name, i = scanstring(line, i + 1, True)
+        i = _skip_ws(line, _skip_ws(line, i) + 1)  # past ":"
+        _, end = _DECODER.raw_decode(line, i)
+        if name == key:
+            found = (i, end)
+        i = _skip_ws(line, end)
+        if line[i] == "}":
+            return found
+        i = _skip_ws(line, i + 1)  # past ","
+
+
+def _crlf(data: bytes) -> bool:
+    """True if every newline is CRLF (the text is then cleaned with ``\\n`` and restored)."""
+    newlines = data.count(b"\n")
+    return newlines > 0 and newlines == data.count(b"\r\n")
+
+
+@dataclass(frozen=True, slots=True)
+class TextCodec:
+    """A whole .txt file is one document, UTF-8.
+
+    A BOM is kept out of the text the rules see and put back on output. A file whose line
+    breaks are all CRLF is cleaned as ``\\n`` text (so line rules behave the same on Windows
+    files) and written back as CRLF; mixed line breaks are left exactly as they are.
+    """
+
+    def decode(self, record: Record) -> Document:
+        data = record.raw.removeprefix(BOM_BYTES)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            offset = e.start + len(record.raw) - len(data)
+            raise InputError(
+                record.path,
+                f"invalid UTF-8 at byte offset {offset} ({e.reason}); convert the file to "
+                "UTF-8 (e.g. iconv -f latin1 -t utf-8)",
+                line=record.raw.count(b"\n", 0, offset) + 1,
+            ) from None
+        if _crlf(data):
+            text = text.replace("\r\n", "\n")
+        return Document(text=text)
+
+    def encode(self, record: Record, result: CleanResult) -> bytes:
+        text = result.text.replace("\n", "\r\n") if _crlf(record.raw) else result.text
+        bom = BOM_BYTES if record.raw.startswith(BOM_BYTES) else b""
+        return bom + text.encode("utf-8")
+
+
+def codec_for(
+    fmt: Format,
+    *,
+    text_key: str = "text",
+    url_key: str = "url",
+    title_key: str = "title",
+    id_key: str = "id",
+) -> Codec:
+    """The codec for ``fmt``: keys are JSON keys, or column names for parquet (whose rows
+    the parquet reader presents as small JSON objects); .txt ignores them."""
+    if fmt.kind == "txt":
+        return TextCodec()
+    return JsonlCodec(text_key, url_key, title_key, id_key)

@@ -1,0 +1,119 @@
+"""Streaming (de)compression: gzip and zstd layers over binary files, never whole-file.
+
+zstandard's own ``stream_reader`` returns short data at a truncated end without complaint, so
+reading uses a small raw reader over ``decompressobj`` that knows whether the last frame ended.
+A truncated download must be an error, not a silently shorter corpus.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zlib
+from typing import BinaryIO, cast
+
+import zstandard
+
+from cleaner.io.formats import Compression
+
+READ_CHUNK = 1 << 20
+GZIP_LEVEL = 6
+ZSTD_LEVEL = 3
+
+#: What a broken compressed stream raises while being read (callers turn it into InputError).
+#: (zlib.error is not an OSError; gzip raises EOFError at a truncated end.)
+DECOMPRESSION_ERRORS: tuple[type[BaseException], ...] = (
+    EOFError,
+    OSError,
+    zlib.error,
+    zstandard.ZstdError,
+)
+
+
+class _ZstdRawReader(io.RawIOBase):
+    """Decompress zstd frames one after another; EOFError if the input ends inside a frame."""
+
+    def __init__(self, source: BinaryIO) -> None:
+        self._source = source
+        self._dctx = zstandard.ZstdDecompressor()
+        self._obj = self._dctx.decompressobj()
+        self._in_frame = False
+        self._pending = b""
+        self._eof = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        """Fill ``buffer`` with decompressed bytes; 0 means a clean end of all frames."""
+        while not self._pending and not self._eof:
+            self._pending = self._decompress_more()
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+    def _decompress_more(self) -> bytes:
+        data = self._source.read(READ_CHUNK)
+        if not data:
+            if self._in_frame:
+                raise EOFError("zstd data ends inside a frame (the file is truncated)")
+            self._eof = True
+            return b""
+        out = []
+        while data:
+            self._in_frame = True
+            out.append(self._obj.decompress(data))
+            if not self._obj.eof:
+                break
+            data = self._obj.unused_data
+            self._obj = self._dctx.decompressobj()
+            self._in_frame = False
+        return b"".join(out)
+
+
+def open_decompressed(raw: BinaryIO, compression: Compression) -> BinaryIO:
+    """A buffered binary reader of the decompressed content of ``raw`` (not closing ``raw``)."""
+    if compression == "gzip":
+        return cast(BinaryIO, gzip.GzipFile(fileobj=raw, mode="rb"))
+    if compression == "zstd":
+        return cast(BinaryIO, io.BufferedReader(_ZstdRawReader(raw), buffer_size=READ_CHUNK))
+    return raw
+
+
+def open_compressed(raw: BinaryIO, compression: Compression) -> BinaryIO:
+    """A writer compressing into ``raw``; closing it ends the stream but leaves ``raw`` open.
+
+    gzip gets ``mtime=0`` and no file name so that equal content gives equal bytes: runs are
+    reproducible and -j N output can be compared with -j 1.
+    """
+    if compression == "gzip":
+        return cast(
+            BinaryIO,
+            gzip.GzipFile(filename="", fileobj=raw, mode="wb", compresslevel=GZIP_LEVEL, mtime=0),
+        )
+    if compression == "zstd":
+        cctx = zstandard.ZstdCompressor(level=ZSTD_LEVEL, write_checksum=True)
+        return cast(BinaryIO, cctx.stream_writer(raw, closefd=False))
+    return cast(BinaryIO, _Unclosing(raw))
+
+
+class _Unclosing(io.BufferedIOBase):
+    """Pass writes through; ``close`` only flushes, so every layer can be closed the same way."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        return self._raw.write(data)
+
+    def flush(self) -> None:
+        self._raw.flush()
+
+    def close(self) -> None:
+        if not self.closed:
+            self._raw.flush()
+        super().close()

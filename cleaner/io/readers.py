@@ -1,0 +1,184 @@
+"""Streaming readers: a file (or stdin) becomes ``Record``s carrying the exact bytes read.
+
+Records keep the raw bytes of each line and the terminator that followed it, so a record the
+cleaner leaves alone is written back byte for byte, CRLF files stay CRLF and a file without a
+final newline keeps lacking one. Lines are read with ``readline`` on a buffered stream, which
+grows as needed: a 100 MB single-line document is read whole, a 100 GB file is never loaded.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from cleaner.errors import InputError
+from cleaner.io.compression import DECOMPRESSION_ERRORS, open_decompressed
+from cleaner.io.formats import Compression, Format, confirm_format, detect_format, sniff_compression
+
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+_HEAD = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One unit of input: a JSONL line, or a whole .txt file.
+
+    ``raw`` excludes the terminator; ``end`` is the terminator that followed it in the input
+    (``b"\\n"``, ``b"\\r\\n"`` or ``b""`` for a last line without one). ``line`` is 1-based.
+    """
+
+    path: str
+    line: int
+    raw: bytes
+    end: bytes = b"\n"
+
+    @property
+    def where(self) -> str:
+        """``path:line`` for messages."""
+        return f"{self.path}:{self.line}"
+
+
+def display_name(path: str | Path) -> str:
+    """How a source is named in records, reports and errors (``<stdin>`` for ``-``)."""
+    return STDIN_NAME if str(path) == STDIN else str(path)
+
+
+def read_records(path: str | Path, fmt: Format | None = None) -> Iterator[Record]:
+    """Stream the records of ``path`` (``"-"`` is stdin) in input order.
+
+    ``fmt`` defaults to what the name says (for stdin: JSONL, compression sniffed from the first
+    bytes). Raises InputError for a missing or unreadable file, a name the bytes contradict, and
+    truncated or corrupt compressed data (naming the line where the damage was met). An empty
+    (0-byte) file has no content: a JSONL file gives no records, a .txt file one empty record.
+    Parquet is read by ``cleaner.io.parquet`` (it has rows, not lines).
+    """
+    name = display_name(path)
+    with open_source(path, fmt) as (stream, found):
+        if found.kind == "parquet":
+            raise InputError(name, "parquet files are read with cleaner.io.parquet, not as lines")
+        if found.kind == "txt":
+            yield _whole(stream, name, found.compression)
+        else:
+            yield from _lines(stream, name, found.compression)
+
+
+@contextmanager
+def open_source(path: str | Path, fmt: Format | None = None) -> Iterator[tuple[BinaryIO, Format]]:
+    """Open ``path`` for reading its decompressed bytes, after confirming its format."""
+    name = display_name(path)
+    if name == STDIN_NAME:
+        raw, head = _stdin()
+        found = fmt or Format("jsonl", sniff_compression(head))
+    else:
+        found = fmt or detect_format(path)
+        raw, head = _open_file(Path(path))
+    try:
+        confirm_format(name, found, head)
+        yield open_decompressed(raw, found.compression), found
+    finally:
+        if name != STDIN_NAME:
+            raw.close()
+
+
+def _open_file(path: Path) -> tuple[BinaryIO, bytes]:
+    """Open ``path`` and read its first bytes; turn OS errors into InputErrors that say why."""
+    try:
+        raw = open(path, "rb", buffering=1 << 20)  # noqa: SIM115 - closed by open_source
+    except FileNotFoundError:
+        raise InputError(path, "no such file; check the path") from None
+    except IsADirectoryError:
+        raise InputError(path, "is a directory; pass it as an input directory instead") from None
+    except PermissionError:
+        raise InputError(path, "permission denied; make the file readable") from None
+    except OSError as e:
+        raise InputError(path, f"cannot open: {e.strerror or e}") from None
+    try:
+        head = raw.read(_HEAD)
+        raw.seek(0)
+    except OSError as e:
+        raw.close()
+        raise InputError(path, f"cannot read: {e.strerror or e}") from None
+    return raw, head
+
+
+def _stdin() -> tuple[BinaryIO, bytes]:
+    """stdin as bytes, with its first bytes read for sniffing and then put back in front."""
+    source = sys.stdin.buffer
+    head = source.read(_HEAD)
+    return io.BufferedReader(_Prefixed(head, source), buffer_size=1 << 20), head
+
+
+class _Prefixed(io.RawIOBase):
+    """``prefix`` followed by the rest of ``source``: un-reads the sniffed head of a pipe."""
+
+    def __init__(self, prefix: bytes, source: BinaryIO) -> None:
+        self._prefix = prefix
+        self._source = source
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        if self._prefix:
+            n = min(len(buffer), len(self._prefix))
+            buffer[:n] = self._prefix[:n]
+            self._prefix = self._prefix[n:]
+            return n
+        data = self._source.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _broken(name: str, compression: Compression, line: int, error: BaseException) -> InputError:
+    """The error for a stream that failed mid-way, naming where the damage was met."""
+    if compression == "none":
+        return InputError(name, f"read failed: {error}", line=line)
+    return InputError(
+        name,
+        f"{compression} data is truncated or corrupt ({error}); "
+        "re-download or re-compress the file",
+        line=line,
+    )
+
+
+def _lines(stream: BinaryIO, name: str, compression: Compression) -> Iterator[Record]:
+    """Yield each line with its terminator split off.
+
+    A last line without a newline is yielded only after a read confirms a clean end, so a
+    truncated archive is reported as truncated rather than as a malformed last record.
+    """
+    number = 0
+    while True:
+        try:
+            chunk = stream.readline()
+            if chunk and not chunk.endswith(b"\n"):
+                stream.read(1)
+        except DECOMPRESSION_ERRORS as e:
+            raise _broken(name, compression, number + 1, e) from e
+        if not chunk:
+            return
+        number += 1
+        yield _split_terminator(name, number, chunk)
+
+
+def _split_terminator(name: str, number: int, chunk: bytes) -> Record:
+    if chunk.endswith(b"\r\n"):
+        return Record(name, number, chunk[:-2], b"\r\n")
+    if chunk.endswith(b"\n"):
+        return Record(name, number, chunk[:-1], b"\n")
+    return Record(name, number, chunk, b"")
+
+
+def _whole(stream: BinaryIO, name: str, compression: Compression) -> Record:
+    """A .txt file is one document: read it whole (the cleaner needs all of it anyway)."""
+    try:
+        data = stream.read()
+    except DECOMPRESSION_ERRORS as e:
+        raise _broken(name, compression, 1, e) from e
+    return Record(name, 1, data, b"")
