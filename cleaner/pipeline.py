@@ -71,13 +71,15 @@ class Outcome:
     ``data`` is what to write (without terminator): the raw bytes when the cleaner changed
     nothing, else the re-encoded record; ``None`` when rejected. ``result`` is ``None`` for a
     rejected record and for a record that holds no document (a blank JSONL line, passed
-    through and not counted). ``reason`` says why a record was rejected.
+    through and not counted). ``reason`` says why a record was rejected and ``reason_line``
+    where, when the codec knows better than the record (a bad byte deep in a .txt file).
     """
 
     record: Record
     data: bytes | None
     result: CleanResult | None
     reason: str | None = None
+    reason_line: int | None = None
 
     @property
     def path(self) -> str:
@@ -85,7 +87,8 @@ class Outcome:
 
     @property
     def line(self) -> int:
-        return self.record.line
+        """The line to point at: where the problem is, else where the record starts."""
+        return self.reason_line or self.record.line
 
     @property
     def rejected(self) -> bool:
@@ -108,15 +111,15 @@ class Outcome:
 
 # -- per-record work: the same code in process and in workers ------------------------------
 
-_Reply = tuple[bytes | None, CleanResult | None, str | None]
+_Reply = tuple[bytes | None, CleanResult | None, tuple[str, int | None] | None]
 
 
 def _clean_record(cleaner: SupportsClean, record: Record, codec: Codec) -> _Reply:
-    """(new bytes or None if unchanged, result, rejection reason) for one record."""
+    """(new bytes or None if unchanged, result, (rejection reason, line)) for one record."""
     try:
         doc = codec.decode(record)
     except InputError as e:
-        return None, None, e.reason
+        return None, None, (e.reason, e.line)
     if doc is None:
         return None, None, None
     try:
@@ -132,9 +135,9 @@ def _clean_doc(cleaner: SupportsClean, doc: Document) -> CleanResult:
 
 
 def _outcome(record: Record, reply: _Reply) -> Outcome:
-    data, result, reason = reply
-    if reason is not None:
-        return Outcome(record, None, None, reason)
+    data, result, error = reply
+    if error is not None:
+        return Outcome(record, None, None, error[0], error[1])
     return Outcome(record, record.raw if data is None else data, result)
 
 
@@ -343,7 +346,7 @@ def _outcomes(replies: Iterator[tuple[Record, _Reply]], on_error: OnError) -> It
     for record, reply in replies:
         outcome = _outcome(record, reply)
         if outcome.reason is not None and on_error == "fail":
-            raise InputError(record.path, f"{outcome.reason} {SKIP_HINT}", line=record.line)
+            raise InputError(record.path, f"{outcome.reason} {SKIP_HINT}", line=outcome.line)
         yield outcome
 
 

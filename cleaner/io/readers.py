@@ -52,8 +52,8 @@ def display_name(path: str | Path) -> str:
 def read_records(path: str | Path, fmt: Format | None = None) -> Iterator[Record]:
     """Stream the records of ``path`` (``"-"`` is stdin) in input order.
 
-    ``fmt`` defaults to what the name says (for stdin: JSONL, compression sniffed from the first
-    bytes). Raises InputError for a missing or unreadable file, a name the bytes contradict, and
+    ``fmt`` defaults to what the name says; stdin has no name, so its compression is always
+    sniffed from the first bytes (its kind is ``fmt.kind``, default JSONL). Raises InputError for a missing or unreadable file, a name the bytes contradict, and
     truncated or corrupt compressed data (naming the line where the damage was met). An empty
     (0-byte) file has no content: a JSONL file gives no records, a .txt file one empty record.
     Parquet is read by ``cleaner.io.parquet`` (it has rows, not lines).
@@ -74,7 +74,7 @@ def open_source(path: str | Path, fmt: Format | None = None) -> Iterator[tuple[B
     name = display_name(path)
     if name == STDIN_NAME:
         raw, head = _stdin()
-        found = fmt or Format("jsonl", sniff_compression(head))
+        found = Format(fmt.kind if fmt else "jsonl", sniff_compression(head))
     else:
         found = fmt or detect_format(path)
         raw, head = _open_file(Path(path))
