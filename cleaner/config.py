@@ -90,7 +90,7 @@ def load_settings(path: Path | None) -> Settings:
         if name not in known:
             raise ConfigError(f"{path}: unknown setting {key!r}; known: {', '.join(sorted(known))}")
         expected = _TYPES[name]
-        if not isinstance(value, expected) or (isinstance(value, bool) and expected != bool):
+        if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
             raise ConfigError(f"{path}: {key} has the wrong type ({type(value).__name__})")
         if isinstance(value, list):
             if not all(isinstance(v, str) for v in value):
