@@ -300,7 +300,10 @@ def _run(
             yield from zip(chunk, results, strict=True)
 
 
-def _check_options(on_error: str, cleaner: SupportsClean, pool: WorkerPool | None) -> None:
+def _check_options(
+    on_error: str, cleaner: SupportsClean, pool: WorkerPool | None, jobs: int = 1
+) -> None:
+    resolve_jobs(jobs)
     if on_error not in ON_ERROR:
         raise ConfigError(f"on_error must be one of {', '.join(ON_ERROR)}, got {on_error!r}")
     if pool is not None and pool.cleaner is not cleaner:
@@ -329,7 +332,7 @@ def clean_stream(
     ``"skip"`` yields it as rejected, with its raw bytes, for a rejects file. Errors from the
     cleaner itself (bugs) always propagate. Options are checked at once, not at first use.
     """
-    _check_options(on_error, cleaner, pool)
+    _check_options(on_error, cleaner, pool, jobs)
     replies = _run(
         records,
         _clean_record,
@@ -360,7 +363,7 @@ def clean_documents(
     chunk_chars: int = CHUNK_BYTES,
 ) -> Iterator[CleanResult]:
     """Clean in-memory documents, yielding results in order (a library helper, same engine)."""
-    _check_options("fail", cleaner, pool)
+    _check_options("fail", cleaner, pool, jobs)
     pairs = _run(
         documents,
         _clean_doc,
@@ -476,7 +479,7 @@ def clean_files(
     ``resume`` skips files whose output already exists complete. ``on_file`` is called after
     each file (progress display).
     """
-    _check_options(on_error, cleaner, None)
+    _check_options(on_error, cleaner, None, jobs)
     total = Report(check=check)
     keys = {"text_key": text_key, "url_key": url_key, "title_key": title_key, "id_key": id_key}
     with contextlib.ExitStack() as stack:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 import zstandard
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cleaner.engine import Cleaner
 from cleaner.errors import ConfigError, InputError
@@ -32,6 +34,7 @@ from cleaner.io import (
 )
 from cleaner.pipeline import clean_file, clean_stream
 from cleaner.report import Report
+from cleaner.types import CleanResult, Span
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -665,3 +668,38 @@ def test_resume_knows_finished_targets(tmp_path: Path) -> None:
     Path(str(jobs[0].target)).parent.mkdir(parents=True)
     Path(str(jobs[0].target)).write_bytes(b"")
     assert [j.is_done() for j in jobs] == [True, False, False, False]
+
+
+# -- the splice, as a property ---------------------------------------------------------------
+
+json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+)
+any_text = st.text(st.characters(min_codepoint=0, max_codepoint=0x10FFFF, exclude_categories=()))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    obj=st.dictionaries(st.text(), json_values, max_size=5),
+    text=any_text,
+    new=any_text,
+    ascii_only=st.booleans(),
+    separators=st.sampled_from([(", ", ": "), (",", ":"), (" , ", " : ")]),
+)
+def test_splice_replaces_only_the_text(
+    obj: dict[str, object], text: str, new: str, ascii_only: bool, separators: tuple[str, str]
+) -> None:
+    obj = {**obj, "text": text}
+    line = json.dumps(obj, ensure_ascii=ascii_only, separators=separators)
+    try:
+        raw = line.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate written raw is not UTF-8: no such input
+        return
+    out = JsonlCodec().encode(Record("f", 1, raw), CleanResult(new, (Span(0, len(text), "r"),)))
+    parsed = json.loads(out.decode("utf-8"))
+    assert list(parsed) == list(obj) and parsed == {**obj, "text": new}
+    if raw.isascii():
+        assert out.isascii()  # an escaped (ensure_ascii) line stays escaped

@@ -23,7 +23,9 @@ from cleaner.types import CleanResult, Document
 
 BOM = "\ufeff"
 BOM_BYTES = BOM.encode("utf-8")
-_WS = re.compile(r"[ \t\n\r]*")
+_OPEN = re.compile("\ufeff?[ \t\n\r]*\\{[ \t\n\r]*")
+_COLON = re.compile(r"[ \t\n\r]*:[ \t\n\r]*")
+_AFTER = re.compile(r"[ \t\n\r]*([,}])[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
 
 
@@ -179,32 +181,34 @@ def _encode_string(text: str, *, ascii_only: bool) -> bytes:
     return json.dumps(text, ensure_ascii=True).encode("ascii")
 
 
-def _skip_ws(line: str, i: int) -> int:
-    match = _WS.match(line, i)
-    return match.end() if match else i
+def _match(pattern: re.Pattern[str], line: str, i: int) -> re.Match[str]:
+    match = pattern.match(line, i)
+    if match is None:  # pragma: no cover - the line was parsed as a JSON object already
+        raise ValueError(f"not a JSON object at column {i + 1}")
+    return match
 
 
 def _value_span(line: str, key: str) -> tuple[int, int] | None:
     """Character span of the value of the last top-level member ``key`` (last, as in json.loads).
 
     Walks the members of a line already known to be a valid JSON object, decoding keys with
-    ``scanstring`` and skipping values with ``raw_decode`` (both C-accelerated).
+    ``scanstring`` and skipping values with ``raw_decode`` (both C-accelerated), with one
+    regex match per separator.
     """
-    i = _skip_ws(line, 1 if line.startswith(BOM) else 0) + 1  # past "{"
-    i = _skip_ws(line, i)
-    found = None
+    i = _match(_OPEN, line, 0).end()
     if line[i] == "}":
         return None
+    found = None
     while True:
         name, i = scanstring(line, i + 1, True)
-        i = _skip_ws(line, _skip_ws(line, i) + 1)  # past ":"
+        i = _match(_COLON, line, i).end()
         _, end = _DECODER.raw_decode(line, i)
         if name == key:
             found = (i, end)
-        i = _skip_ws(line, end)
-        if line[i] == "}":
+        after = _match(_AFTER, line, end)
+        if after.group(1) == "}":
             return found
-        i = _skip_ws(line, i + 1)  # past ","
+        i = after.end()
 
 
 def _crlf(data: bytes) -> bool:

@@ -1,0 +1,311 @@
+"""cleaner.pipeline: ordered outcomes, -j N == -j 1, error policies, and whole-file runs."""
+
+from __future__ import annotations
+
+import gzip
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import zstandard
+
+from cleaner.engine import Cleaner
+from cleaner.errors import ConfigError, InputError
+from cleaner.io import JsonlCodec, Record, plan_files, read_records
+from cleaner.pipeline import (
+    WorkerPool,
+    available_cpus,
+    clean_documents,
+    clean_file,
+    clean_files,
+    clean_stream,
+    resolve_jobs,
+)
+from cleaner.types import CleanResult, Document
+
+PACK = r"""
+[pack]
+id = "t"
+description = "test pack: AP photo credits"
+
+[[rule]]
+id = "credit"
+kind = "span"
+pattern = '\s?\(AP Photo/[^()\n]{1,60}\)'
+requires = ["AP Photo/"]
+guard = false
+"""
+N = 3000
+
+
+@pytest.fixture(scope="module")
+def cleaner(tmp_path_factory: pytest.TempPathFactory) -> Cleaner:
+    path = tmp_path_factory.mktemp("pack") / "t.toml"
+    path.write_text(PACK, encoding="utf-8")
+    return Cleaner([path], default_rules=False)
+
+
+@pytest.fixture(scope="module")
+def pool(cleaner: Cleaner) -> Iterator[WorkerPool]:
+    """Two workers shared by the tests here: starting processes is the slow part."""
+    with WorkerPool(cleaner, 2) as workers:
+        yield workers
+
+
+def corpus_line(i: int) -> bytes:
+    """Mostly good records, some changed, a few broken in every way a line can break."""
+    if i % 211 == 5:
+        return b'{"text": "broken' if i % 2 else b'{"title": "no text"}'
+    if i % 307 == 9:
+        return b'{"text": "latin-1 \xe9"}'
+    if i % 101 == 3:
+        return b""
+    credit = " (AP Photo/Jane Roe)" if i % 7 == 0 else ""
+    return (
+        f'{{"id": {10**22 + i}, "text": "Story {i} caf\\u00e9{credit} end", "n": {i}.10}}'
+    ).encode()
+
+
+def corpus(n: int = N) -> bytes:
+    return b"".join(corpus_line(i) + (b"\r\n" if i % 3 else b"\n") for i in range(n))
+
+
+def bad_lines(n: int = N) -> list[int]:
+    return [i + 1 for i in range(n) if i % 211 == 5 or (i % 307 == 9 and i % 211 != 5)]
+
+
+def signature(outcomes: object) -> list[tuple[object, ...]]:
+    return [(o.line, o.data, o.reason, o.changed) for o in outcomes]  # type: ignore[attr-defined]
+
+
+# -- clean_stream ---------------------------------------------------------------------------
+
+
+def test_jobs_2_yields_exactly_what_jobs_1_yields(
+    tmp_path: Path, cleaner: Cleaner, pool: WorkerPool
+) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(corpus())
+    one = signature(clean_stream(read_records(src), JsonlCodec(), cleaner, on_error="skip"))
+    two = signature(
+        clean_stream(
+            read_records(src), JsonlCodec(), cleaner, on_error="skip", pool=pool, chunk_records=128
+        )
+    )
+    assert one == two
+    assert len(one) == N and [o[0] for o in one] == list(range(1, N + 1))
+    assert [o[0] for o in one if o[2] is not None] == bad_lines()
+    assert sum(o[3] for o in one) > 300
+
+
+def test_fail_mode_raises_at_the_first_bad_record_in_input_order(
+    tmp_path: Path, cleaner: Cleaner, pool: WorkerPool
+) -> None:
+    src = tmp_path / "in.jsonl"
+    lines = [b'{"text": "ok %d"}' % i for i in range(N)]
+    lines[1500] = b'{"text": 1}'
+    lines[2900] = b"{"
+    src.write_bytes(b"\n".join(lines))
+    stream = clean_stream(read_records(src), JsonlCodec(), cleaner, pool=pool, chunk_records=100)
+    seen = 0
+    with pytest.raises(InputError, match=r"in\.jsonl:1501: field 'text' is a number") as info:
+        for _ in stream:
+            seen += 1
+    assert seen == 1500 and info.value.line == 1501
+
+
+def test_options_are_checked_before_any_work(cleaner: Cleaner, pool: WorkerPool) -> None:
+    with pytest.raises(ConfigError, match="on_error must be one of fail, skip"):
+        clean_stream([], JsonlCodec(), cleaner, on_error="ignore")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="jobs must be 0"):
+        clean_stream([], JsonlCodec(), cleaner, jobs=-1)
+    with pytest.raises(ConfigError, match="another cleaner"):
+        clean_stream([], JsonlCodec(), Cleaner(default_rules=False), pool=pool)
+    assert resolve_jobs(0) == available_cpus() >= 1
+
+
+def test_small_inputs_do_not_start_processes(
+    cleaner: Cleaner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(self: WorkerPool) -> None:
+        raise AssertionError("a pool was started for a tiny input")
+
+    monkeypatch.setattr(WorkerPool, "_pool", refuse)
+    records = [Record("f", i + 1, b'{"text": "a (AP Photo/B C)"}') for i in range(50)]
+    out = list(clean_stream(records, JsonlCodec(), cleaner, jobs=2))
+    assert [o.data for o in out] == [b'{"text": "a"}'] * 50
+
+
+def test_blank_lines_pass_through_and_are_not_documents(cleaner: Cleaner) -> None:
+    records = [Record("f", 1, b"  "), Record("f", 2, b'{"text": "x"}', b"")]
+    out = list(clean_stream(records, JsonlCodec(), cleaner))
+    assert [(o.data, o.result is None, o.rejected) for o in out] == [
+        (b"  ", True, False),
+        (b'{"text": "x"}', False, False),
+    ]
+    assert out[1].output() == b'{"text": "x"}'
+
+
+def test_clean_documents_in_process_and_on_workers(cleaner: Cleaner, pool: WorkerPool) -> None:
+    docs = [Document(f"Doc {i}" + (" (AP Photo/X Y)" if i % 2 else "")) for i in range(N)]
+    one = [r.text for r in clean_documents(docs, cleaner)]
+    two = [r.text for r in clean_documents(docs, cleaner, pool=pool, chunk_documents=250)]
+    assert one == two == [f"Doc {i}" for i in range(N)]
+
+
+class _Picky(Exception):
+    """An error that cannot be rebuilt from its args (like many custom errors)."""
+
+    def __init__(self, *, why: str) -> None:
+        super().__init__(f"picky: {why}")
+
+
+class BoomCleaner:
+    """Fails on documents saying BOOM (ValueError) or PICKY (an error that does not pickle)."""
+
+    def clean_document(self, doc: Document) -> CleanResult:
+        if "BOOM" in doc.text:
+            raise ValueError("rule exploded")
+        if "PICKY" in doc.text:
+            raise _Picky(why="no")
+        return CleanResult(doc.text)
+
+
+def test_cleaner_bugs_propagate_from_workers_with_their_place() -> None:
+    boom = BoomCleaner()
+    lines = [b'{"text": "fine"}'] * 400
+    records = [Record("f.jsonl", i + 1, line) for i, line in enumerate(lines)]
+    records[250] = Record("f.jsonl", 251, b'{"text": "BOOM"}')
+    records[300] = Record("f.jsonl", 301, b'{"text": "PICKY"}')
+    with WorkerPool(boom, 2) as workers:
+        with pytest.raises(ValueError, match="rule exploded") as info:
+            list(clean_stream(records, JsonlCodec(), boom, pool=workers, chunk_records=50))
+        assert "while cleaning f.jsonl:251" in info.value.__notes__
+        with pytest.raises(RuntimeError, match=r"_Picky in a worker:(.|\n)*f\.jsonl:301"):
+            list(clean_stream(records[260:], JsonlCodec(), boom, pool=workers, chunk_records=20))
+    with pytest.raises(ValueError) as local:
+        list(clean_stream(records, JsonlCodec(), boom))
+    assert "while cleaning f.jsonl:251" in local.value.__notes__
+
+
+# -- whole files ----------------------------------------------------------------------------
+
+
+def make_corpus_dir(root: Path) -> None:
+    root.mkdir()
+    (root / "a.jsonl").write_bytes(corpus())
+    (root / "sub").mkdir()
+    (root / "sub" / "b.jsonl.gz").write_bytes(gzip.compress(corpus(1200)))
+    (root / "sub" / "c.jsonl.zst").write_bytes(zstandard.compress(corpus(700)))
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_files_with_jobs_2_are_byte_identical_to_jobs_1(tmp_path: Path, cleaner: Cleaner) -> None:
+    make_corpus_dir(tmp_path / "in")
+    r1 = clean_files(plan_files([tmp_path / "in"], tmp_path / "o1"), cleaner, on_error="skip")
+    r2 = clean_files(
+        plan_files([tmp_path / "in"], tmp_path / "o2"), cleaner, jobs=2, on_error="skip"
+    )
+    assert tree_bytes(tmp_path / "o1") == tree_bytes(tmp_path / "o2")
+    assert r1.to_dict()["documents"] == r2.to_dict()["documents"]
+    assert r1.rules == r2.rules and r1.rejections == r2.rejections
+
+
+def decoded_lines(path: Path) -> list[bytes]:
+    data = path.read_bytes()
+    if path.name.endswith(".gz"):
+        data = gzip.decompress(data)
+    elif path.name.endswith(".zst"):
+        data = zstandard.ZstdDecompressor().decompressobj().decompress(data)
+    return [line for line in data.splitlines() if line.strip()]
+
+
+def test_skip_mode_accounts_for_every_document(tmp_path: Path, cleaner: Cleaner) -> None:
+    """read = written + rejected, checked against the files on disk, not just the counters."""
+    make_corpus_dir(tmp_path / "in")
+    rejects = tmp_path / "rejects.jsonl"
+    report = clean_files(
+        plan_files([tmp_path / "in"], tmp_path / "out"), cleaner, on_error="skip", rejects=rejects
+    )
+    written = sum(len(decoded_lines(p)) for p in (tmp_path / "out").rglob("*.*"))
+    rejected = len(decoded_lines(rejects))
+    read = sum(len(decoded_lines(p)) for p in (tmp_path / "in").rglob("*.*"))
+    assert report.documents_read == read == written + rejected
+    assert (report.documents_written, report.documents_rejected) == (written, rejected)
+    assert rejected == len(bad_lines()) + len(bad_lines(1200)) + len(bad_lines(700))
+    assert report.return_code == 2 and report.files[str(tmp_path / "in" / "a.jsonl")].rejected
+
+
+def test_a_broken_file_is_reported_and_the_run_goes_on_in_skip_mode(
+    tmp_path: Path, cleaner: Cleaner
+) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.jsonl").write_bytes(b'{"text": "x (AP Photo/A B)"}\n')
+    good = gzip.compress(b'{"text": "y"}\n' * 2000)
+    (tmp_path / "in" / "b.jsonl.gz").write_bytes(good[: len(good) // 2])
+    (tmp_path / "in" / "c.jsonl").write_bytes(b'{"text": "z"}\n')
+    jobs = plan_files([tmp_path / "in"], tmp_path / "out")
+    report = clean_files(jobs, cleaner, on_error="skip")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.jsonl", "c.jsonl"]
+    assert [e.path for e in report.errors] == [str(tmp_path / "in" / "b.jsonl.gz")]
+    assert "truncated" in str(report) and report.return_code == 2
+    assert report.documents_read == 2
+    with pytest.raises(InputError, match="truncated"):
+        clean_files(jobs, cleaner)
+
+
+def test_resume_skips_finished_files(tmp_path: Path, cleaner: Cleaner) -> None:
+    make_corpus_dir(tmp_path / "in")
+    jobs = plan_files([tmp_path / "in"], tmp_path / "out")
+    clean_file(jobs[0], cleaner, on_error="skip")
+    report = clean_files(jobs, cleaner, on_error="skip", resume=True)
+    assert report.files_skipped == 1 and sorted(report.files) == [j.source for j in jobs[1:]]
+
+
+def test_in_place_leaves_unchanged_files_untouched(tmp_path: Path, cleaner: Cleaner) -> None:
+    (tmp_path / "same.jsonl").write_bytes(b'{"text": "clean"}\n')
+    (tmp_path / "dirty.jsonl").write_bytes(b'{"text": "x (AP Photo/A B)"}\n')
+    os.utime(tmp_path / "same.jsonl", ns=(1, 1))
+    report = clean_files(plan_files([tmp_path], in_place=True), cleaner, check=True)
+    assert (tmp_path / "same.jsonl").stat().st_mtime_ns == 1
+    assert (tmp_path / "dirty.jsonl").read_bytes() == b'{"text": "x"}\n'
+    assert report.return_code == 1 and report.documents_changed == 1
+
+
+def test_check_mode_writes_nothing(tmp_path: Path, cleaner: Cleaner) -> None:
+    (tmp_path / "a.jsonl").write_bytes(b'{"text": "x (AP Photo/A B)"}\n{"text": "y"}\n')
+    before = tree_bytes(tmp_path)
+    report = clean_files(plan_files([tmp_path / "a.jsonl"]), cleaner, check=True)
+    assert tree_bytes(tmp_path) == before
+    assert (report.documents_changed, report.documents_unchanged, report.return_code) == (1, 1, 1)
+
+
+def test_rejects_file_only_when_something_was_rejected(tmp_path: Path, cleaner: Cleaner) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.jsonl").write_bytes(b'{"text": "fine"}\n')
+    clean_files(
+        plan_files([tmp_path / "in"], tmp_path / "o"), cleaner, rejects=tmp_path / "r.jsonl"
+    )
+    assert not (tmp_path / "r.jsonl").exists()
+    (tmp_path / "in" / "a.jsonl").write_bytes(b'{"text": "fine"}\n{bad\xff\n')
+    clean_files(
+        plan_files([tmp_path / "in"], tmp_path / "o"),
+        cleaner,
+        on_error="skip",
+        rejects=tmp_path / "r.jsonl.gz",
+    )
+    assert gzip.decompress((tmp_path / "r.jsonl.gz").read_bytes()) == b"{bad\xff\n"
+
+
+def test_text_key_reaches_the_codec(tmp_path: Path, cleaner: Cleaner) -> None:
+    (tmp_path / "a.jsonl").write_bytes(b'{"body": "x (AP Photo/A B)", "text": 1}\n')
+    clean_files(plan_files([tmp_path / "a.jsonl"], tmp_path / "o.jsonl"), cleaner, text_key="body")
+    assert (tmp_path / "o.jsonl").read_bytes() == b'{"body": "x", "text": 1}\n'
