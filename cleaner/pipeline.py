@@ -391,9 +391,15 @@ def clean_file(
 
     The output appears complete or not at all: if the file fails part-way (InputError in
     fail mode, a truncated archive), nothing is written for it and the error propagates.
-    Rejected records go to ``rejects`` (verbatim lines) if given. An in-place job that
-    changed nothing leaves the file untouched (same bytes, same mtime).
+    Rejected records go to ``rejects`` (verbatim lines) if given; in place, skipping needs
+    ``rejects`` (ConfigError otherwise). An in-place job that changed nothing leaves the file
+    untouched (same bytes, same mtime).
     """
+    if job.in_place and on_error == "skip" and rejects is None:
+        raise ConfigError(
+            f"{job.source}: cleaning in place with on_error='skip' needs a rejects file, "
+            "or rejected lines would be lost; pass --rejects PATH"
+        )
     codec = codec or codec_for(job.input_format)
     report = Report(check=check)
     with report.timer("clean", display_name(job.source)):
@@ -493,14 +499,22 @@ def clean_files(
             total.merge(report)
             if on_file is not None:
                 on_file(job, report)
-        if sink is not None and not total.documents_rejected:
-            sink.discard()
     return total
 
 
-def _rejects_output(path: str | Path) -> AtomicOutput:
+@contextlib.contextmanager
+def _rejects_output(path: str | Path) -> Iterator[AtomicOutput]:
+    """The rejects file: created only if something is rejected, and kept even when the run
+    stops early, because its lines may exist nowhere else (in-place runs drop them)."""
     fmt = format_from_name(path)
-    return AtomicOutput(path, fmt.compression if fmt is not None else "none")
+    out = AtomicOutput(path, fmt.compression if fmt is not None else "none")
+    out.__enter__()
+    try:
+        yield out
+    finally:  # on error too: a partial rejects file holds complete lines
+        if not out.bytes_written:
+            out.discard()
+        out.__exit__(None, None, None)
 
 
 def _clean_one(

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import gzip
 import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -309,3 +313,46 @@ def test_text_key_reaches_the_codec(tmp_path: Path, cleaner: Cleaner) -> None:
     (tmp_path / "a.jsonl").write_bytes(b'{"body": "x (AP Photo/A B)", "text": 1}\n')
     clean_files(plan_files([tmp_path / "a.jsonl"], tmp_path / "o.jsonl"), cleaner, text_key="body")
     assert (tmp_path / "o.jsonl").read_bytes() == b'{"body": "x", "text": 1}\n'
+
+
+def test_rejects_survive_a_run_that_stops_early(tmp_path: Path, cleaner: Cleaner) -> None:
+    """In place, a rejected line exists only in the rejects file: it must outlive a crash."""
+    (tmp_path / "a.jsonl").write_bytes(b'{"text": "ok"}\n{oops\n')
+    (tmp_path / "b.jsonl").write_bytes(b'{"text": "BOOM"}\n')
+    jobs = plan_files([tmp_path], in_place=True)
+    with pytest.raises(ConfigError, match="needs a rejects file"):
+        clean_files(jobs, cleaner, on_error="skip")
+    with pytest.raises(ValueError, match="rule exploded"):
+        clean_files(jobs, BoomCleaner(), on_error="skip", rejects=tmp_path / "r.txt")
+    assert (tmp_path / "r.txt").read_bytes() == b"{oops\n"
+    assert (tmp_path / "a.jsonl").read_bytes() == b'{"text": "ok"}\n'
+
+
+RUNNER = """
+import sys
+from cleaner.engine import Cleaner
+from cleaner.io import plan_files
+from cleaner.pipeline import clean_files
+if __name__ == "__main__":
+    cleaner = Cleaner([sys.argv[1]], default_rules=False)
+    clean_files(plan_files([sys.argv[2]], sys.argv[3]), cleaner, jobs=2)
+"""
+
+
+def test_sigterm_during_a_parallel_run_leaves_no_output(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    line = b'{"text": "Story (AP Photo/X Y) and more words to clean here"}\n'
+    (tmp_path / "in" / "a.jsonl").write_bytes(line * 200_000)
+    (tmp_path / "t.toml").write_text(PACK, encoding="utf-8")
+    script = tmp_path / "run.py"
+    script.write_text(RUNNER, encoding="utf-8")
+    out = tmp_path / "out"
+    args = [sys.executable, str(script), str(tmp_path / "t.toml"), str(tmp_path / "in"), str(out)]
+    child = subprocess.Popen(args, cwd=Path(__file__).resolve().parent.parent)
+    deadline = time.monotonic() + 20
+    while not (out.exists() and any(out.iterdir())) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert child.poll() is None, "the run ended before it could be interrupted"
+    child.send_signal(signal.SIGTERM)
+    assert child.wait(timeout=30) == 128 + signal.SIGTERM
+    assert list(out.iterdir()) == []
