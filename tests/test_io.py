@@ -703,3 +703,12 @@ def test_splice_replaces_only_the_text(
     assert list(parsed) == list(obj) and parsed == {**obj, "text": new}
     if raw.isascii():
         assert out.isascii()  # an escaped (ensure_ascii) line stays escaped
+
+
+def test_an_unwritable_output_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_bytes(b"")
+    with (
+        pytest.raises(ConfigError, match="cannot write the output here"),
+        AtomicOutput(tmp_path / "file" / "out.jsonl"),
+    ):
+        pass

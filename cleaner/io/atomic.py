@@ -124,11 +124,14 @@ class TempFile:
     def __init__(self, final: Path) -> None:
         if final.is_dir():
             raise ConfigError(f"{final}: output is a directory; give a file name")
-        final.parent.mkdir(parents=True, exist_ok=True)
         self.final = final
         _GUARD.enter()
         try:
+            final.parent.mkdir(parents=True, exist_ok=True)
             self.path = _create_temp(final)
+        except OSError as e:
+            _GUARD.exit()
+            raise ConfigError(f"{final}: cannot write the output here: {e.strerror or e}") from e
         except BaseException:
             _GUARD.exit()
             raise
