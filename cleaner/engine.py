@@ -58,11 +58,13 @@ class Cleaner:
         self.max_removal = max_removal
         self.timeout = timeout
 
-    def with_ruleset(self, ruleset: RuleSet) -> Cleaner:
-        """The same settings over other compiled rules (used to try one rule on its own)."""
+    def with_ruleset(self, ruleset: RuleSet, *, max_removal: float | None = None) -> Cleaner:
+        """These settings over other compiled rules (used to try one rule on its own)."""
         other = object.__new__(Cleaner)
         other.__dict__.update(self.__dict__)
         other.ruleset = ruleset
+        if max_removal is not None:
+            other.max_removal = max_removal
         return other
 
     def __reduce__(self) -> tuple[Any, ...]:

@@ -109,6 +109,10 @@ class Outcome:
         return self.record.raw + (self.record.end or b"\n")
 
 
+#: Called with each outcome as it is counted.
+Listener = Callable[[Outcome], None]
+
+
 # -- per-record work: the same code in process and in workers ------------------------------
 
 _Reply = tuple[bytes | None, CleanResult | None, tuple[str, int | None] | None]
@@ -386,6 +390,7 @@ def clean_file(
     on_error: OnError = "fail",
     rejects: _Sink | None = None,
     check: bool = False,
+    on_outcome: Listener | None = None,
 ) -> Report:
     """Clean one planned file and return its report.
 
@@ -393,7 +398,8 @@ def clean_file(
     fail mode, a truncated archive), nothing is written for it and the error propagates.
     Rejected records go to ``rejects`` (verbatim lines) if given; in place, skipping needs
     ``rejects`` (ConfigError otherwise). An in-place job that changed nothing leaves the file
-    untouched (same bytes, same mtime).
+    untouched (same bytes, same mtime). ``on_outcome`` sees every outcome, in order, as it
+    is counted (spans files, diffs, findings, progress).
     """
     if job.in_place and on_error == "skip" and rejects is None:
         raise ConfigError(
@@ -404,7 +410,7 @@ def clean_file(
     report = Report(check=check)
     with report.timer("clean", display_name(job.source)):
         if job.input_format.kind == "parquet":
-            _clean_parquet(job, codec, cleaner, report, jobs, pool, on_error, rejects)
+            _clean_parquet(job, codec, cleaner, report, jobs, pool, on_error, rejects, on_outcome)
             return report
         outcomes = clean_stream(
             read_records(job.source, job.input_format),
@@ -416,20 +422,24 @@ def clean_file(
         )
         if job.target is None:
             for outcome in outcomes:
-                _account(outcome, report, rejects)
+                _account(outcome, report, rejects, on_outcome)
             return report
         with AtomicOutput(job.target, job.output_format.compression) as out:
             for outcome in outcomes:
-                if _account(outcome, report, rejects):
+                if _account(outcome, report, rejects, on_outcome):
                     out.write(outcome.output())
             if job.in_place and not (report.documents_changed or report.documents_rejected):
                 out.discard()
     return report
 
 
-def _account(outcome: Outcome, report: Report, rejects: _Sink | None) -> bool:
+def _account(
+    outcome: Outcome, report: Report, rejects: _Sink | None, on_outcome: Listener | None
+) -> bool:
     """Count ``outcome``; send a rejected record to ``rejects``. True if it is to be written."""
     report.add(outcome)
+    if on_outcome is not None:
+        on_outcome(outcome)
     if outcome.rejected:
         if rejects is not None:
             rejects.write(outcome.rejected_line())
@@ -446,6 +456,7 @@ def _clean_parquet(
     pool: WorkerPool | None,
     on_error: OnError,
     rejects: _Sink | None,
+    on_outcome: Listener | None,
 ) -> None:
     from cleaner.io.parquet import ParquetRewriter, ParquetSource
 
@@ -455,7 +466,7 @@ def _clean_parquet(
     )
     with ParquetRewriter(source, job.target) as sink:
         for outcome in outcomes:
-            keep = _account(outcome, report, rejects)
+            keep = _account(outcome, report, rejects, on_outcome)
             sink.put(outcome.record, outcome.result if keep else None, keep=keep)
         if job.in_place and not (report.documents_changed or report.documents_rejected):
             sink.discard()
@@ -475,6 +486,7 @@ def clean_files(
     title_key: str = "title",
     id_key: str = "id",
     on_file: Callable[[FileJob, Report], None] | None = None,
+    on_outcome: Listener | None = None,
 ) -> Report:
     """Clean every planned file with one set of workers; return the merged report.
 
@@ -483,7 +495,7 @@ def clean_files(
     nothing for that file, and goes on. ``rejects`` names one file collecting every rejected
     line verbatim (created only if something is rejected; its name sets compression).
     ``resume`` skips files whose output already exists complete. ``on_file`` is called after
-    each file (progress display).
+    each file; ``on_outcome`` after each record (see ``clean_file``).
     """
     _check_options(on_error, cleaner, None, jobs)
     total = Report(check=check)
@@ -495,7 +507,7 @@ def clean_files(
             if resume and job.is_done():
                 total.files_skipped += 1
                 continue
-            report = _clean_one(job, cleaner, keys, jobs, pool, on_error, sink, check)
+            report = _clean_one(job, cleaner, keys, jobs, pool, on_error, sink, check, on_outcome)
             total.merge(report)
             if on_file is not None:
                 on_file(job, report)
@@ -526,6 +538,7 @@ def _clean_one(
     on_error: OnError,
     sink: AtomicOutput | None,
     check: bool,
+    on_outcome: Listener | None,
 ) -> Report:
     """One file of ``clean_files``: in skip mode a file that fails becomes a report error."""
     try:
@@ -539,6 +552,7 @@ def _clean_one(
             on_error=on_error,
             rejects=sink,
             check=check,
+            on_outcome=on_outcome,
         )
     except CleanerError as e:
         if on_error == "fail" or not isinstance(e, InputError):

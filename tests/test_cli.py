@@ -1,0 +1,287 @@
+"""The command line, as a user meets it: outputs, findings, exit codes and error messages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cleaner.cli import app
+
+ARTICLE = (
+    "Harbour bridge reopens after a year of repairs\n"
+    "\n"
+    "Harbour bridge reopens after a year of repairs\n"
+    "The mayor cut the ribbon (AP Photo/Jo Doe) on Friday morning.\n"
+    "\n"
+    "ADVERTISEMENT\n"
+    "\n"
+    "Traffic is expected to return to normal by Monday.\n"
+)
+CLEAN_ARTICLE = (
+    "Harbour bridge reopens after a year of repairs\n"
+    "\n"
+    "The mayor cut the ribbon on Friday morning.\n"
+    "\n"
+    "Traffic is expected to return to normal by Monday.\n"
+)
+PLAIN = "The council met on Tuesday and agreed the budget.\n"
+
+
+def run(*args: str, input: str | None = None):
+    return CliRunner().invoke(app, list(args), input=input)
+
+
+def jsonl(*rows: dict) -> str:
+    return "".join(json.dumps(r) + "\n" for r in rows)
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    path = tmp_path / "news.jsonl"
+    path.write_text(
+        jsonl(
+            {"id": "a", "url": "https://example.org/a", "text": ARTICLE, "date": "2019-02-27"},
+            {"id": "b", "url": "https://example.org/b", "text": PLAIN, "n": 12345678901234567890},
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_clean_a_text_file(tmp_path: Path):
+    src = tmp_path / "article.txt"
+    src.write_text(ARTICLE, encoding="utf-8")
+    result = run("clean", str(src), "-o", str(tmp_path / "clean.txt"), "--quiet")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "clean.txt").read_text(encoding="utf-8") == CLEAN_ARTICLE
+
+
+def test_clean_jsonl_keeps_fields_and_unchanged_lines_byte_for_byte(corpus: Path, tmp_path: Path):
+    out = tmp_path / "clean.jsonl"
+    result = run("clean", str(corpus), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    first, second = out.read_bytes().splitlines(keepends=True)
+    row = json.loads(first)
+    assert row == {
+        "id": "a",
+        "url": "https://example.org/a",
+        "text": CLEAN_ARTICLE,
+        "date": "2019-02-27",
+    }
+    assert second == corpus.read_bytes().splitlines(keepends=True)[1]
+    assert "documents" in result.stderr  # the summary
+
+
+def test_check_prints_findings_and_exits_1(corpus: Path):
+    result = run("check", str(corpus))
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert (
+        f"{corpus}:1:49: generic.repeated-title: Harbour bridge reopens after a year of repairs"
+        in lines
+    )
+    assert any(
+        line.startswith(f"{corpus}:1:") and "generic.advertisement" in line for line in lines
+    )
+    assert not any(f"{corpus}:2:" in line for line in lines)
+
+
+def test_check_on_a_clean_file_exits_0(tmp_path: Path):
+    path = tmp_path / "ok.jsonl"
+    path.write_text(jsonl({"text": PLAIN}))
+    result = run("check", str(path))
+    assert result.exit_code == 0
+    assert result.stdout == ""
+
+
+def test_check_in_github_and_json_formats(corpus: Path):
+    github = run("check", str(corpus), "--output-format", "github")
+    assert github.stdout.startswith(f"::warning file={corpus},line=1,col=")
+    findings = json.loads(run("check", str(corpus), "--output-format", "json").stdout)
+    assert {f["rule"] for f in findings} >= {"generic.repeated-title", "generic.advertisement"}
+
+
+def test_check_writes_nothing(corpus: Path):
+    before = sorted(corpus.parent.iterdir())
+    run("check", str(corpus))
+    assert sorted(corpus.parent.iterdir()) == before
+
+
+def test_a_malformed_line_names_file_and_line_and_leaves_no_output(tmp_path: Path):
+    src = tmp_path / "bad.jsonl"
+    src.write_text(jsonl({"text": ARTICLE}) + '{"text": "unterminated\n')
+    out = tmp_path / "out.jsonl"
+    result = run("clean", str(src), "-o", str(out))
+    assert result.exit_code == 2
+    assert f"{src}:2:" in result.stderr
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == [src]
+
+
+def test_a_missing_text_field_says_which_key_to_pass(tmp_path: Path):
+    src = tmp_path / "body.jsonl"
+    src.write_text(jsonl({"body": ARTICLE}))
+    result = run("check", str(src))
+    assert result.exit_code == 2
+    assert f"{src}:1:" in result.stderr and "--text-key" in result.stderr
+    assert run("check", str(src), "--text-key", "body").exit_code == 1
+
+
+def test_skip_mode_sets_bad_lines_aside_and_counts_them(tmp_path: Path):
+    src = tmp_path / "mixed.jsonl"
+    src.write_text(jsonl({"text": ARTICLE}) + "not json\n" + jsonl({"text": PLAIN}))
+    out, rejects = tmp_path / "out.jsonl", tmp_path / "rejects.jsonl"
+    result = run("clean", str(src), "-o", str(out), "--on-error", "skip", "--rejects", str(rejects))
+    assert result.exit_code == 2  # data was set aside: someone should look
+    assert len(out.read_text().splitlines()) == 2
+    assert rejects.read_text() == "not json\n"
+    assert "rejected" in result.stderr
+
+
+def test_diff_prints_a_unified_diff_and_writes_nothing(corpus: Path, tmp_path: Path):
+    result = run("clean", str(corpus), "--diff")
+    assert result.exit_code == 1
+    assert f"--- a/{corpus}:1" in result.stdout
+    assert "-ADVERTISEMENT" in result.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["news.jsonl"]
+
+
+def test_report_and_spans_files(corpus: Path, tmp_path: Path):
+    report, spans = tmp_path / "report.json", tmp_path / "spans.jsonl"
+    out = tmp_path / "out.jsonl"
+    result = run(
+        "clean", str(corpus), "-o", str(out), "--report", str(report), "--spans", str(spans)
+    )
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(report.read_text())
+    assert data["schema_version"] == 1
+    assert data["documents"]["read"] == 2
+    (row,) = [json.loads(line) for line in spans.read_text().splitlines()]
+    assert row["id"] == "a"
+    removed = {s["rule"]: s["removed"] for s in row["spans"]}
+    assert removed["generic.advertisement"].startswith("ADVERTISEMENT")
+
+
+def test_stdin_to_stdout_prints_only_data():
+    result = run("clean", "-", input=jsonl({"text": ARTICLE}))
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout) == {"text": CLEAN_ARTICLE}
+
+
+def test_fix_rewrites_in_place_and_exits_1_then_0(tmp_path: Path):
+    path = tmp_path / "article.txt"
+    path.write_text(ARTICLE)
+    first = run("fix", str(path))
+    assert first.exit_code == 1
+    assert path.read_text() == CLEAN_ARTICLE
+    assert "fixed" in first.stderr
+    assert run("fix", str(path)).exit_code == 0
+
+
+def test_parallel_output_is_identical(tmp_path: Path):
+    src = tmp_path / "many.jsonl"
+    rows = [{"id": i, "text": ARTICLE if i % 3 else PLAIN} for i in range(3000)]
+    src.write_text(jsonl(*rows))
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    assert run("clean", str(src), "-o", str(one), "-q").exit_code == 0
+    assert run("clean", str(src), "-o", str(two), "-j", "2", "-q").exit_code == 0
+    assert one.read_bytes() == two.read_bytes()
+
+
+def test_explain_shows_each_edit_and_its_rule(tmp_path: Path):
+    src = tmp_path / "article.txt"
+    src.write_text(ARTICLE)
+    result = run("explain", str(src))
+    assert result.exit_code == 0
+    assert "generic.ap-photo 4:26 removed '(AP Photo/Jo Doe) '" in result.stdout
+    assert "generic.advertisement" in result.stdout
+
+
+def test_rules_list_and_test():
+    listed = run("rules", "list")
+    assert listed.exit_code == 0
+    assert "thehill.person-tooltip" in listed.stdout
+    tested = run("rules", "test")
+    assert tested.exit_code == 0, tested.stderr
+    assert " 0 failed" in tested.stderr
+
+
+PACK = """
+[pack]
+id = "mine"
+description = "my site"
+
+[[rule]]
+id = "promo"
+kind = "line"
+pattern = 'Buy the paper today!'
+requires = ["Buy the paper"]
+examples = [{ raw = "a\\nBuy the paper today!\\nb", clean = "a\\nb" }]
+keep = ["Buy the paper, he said."]
+"""
+
+
+def test_user_packs_with_and_without_defaults(tmp_path: Path):
+    pack = tmp_path / "mine.toml"
+    pack.write_text(PACK)
+    src = tmp_path / "a.txt"
+    src.write_text(CLEAN_ARTICLE + "Buy the paper today!\n" + PLAIN + "ADVERTISEMENT\n")
+    both = run("check", str(src), "--rules", str(pack))
+    assert {line.split(": ")[1] for line in both.stdout.splitlines()} == {
+        "mine.promo",
+        "generic.advertisement",
+    }
+    only = run("check", str(src), "--rules", str(pack), "--no-default-rules")
+    assert [line.split(": ")[1] for line in only.stdout.splitlines()] == ["mine.promo"]
+    assert run("rules", "test", str(pack)).exit_code == 0
+
+
+def test_rules_test_reports_a_broken_example(tmp_path: Path):
+    pack = tmp_path / "mine.toml"
+    pack.write_text(PACK.replace('clean = "a\\nb"', 'clean = "a\\nc"'))
+    result = run("rules", "test", str(pack))
+    assert result.exit_code == 1
+    assert "rule mine.promo -> example" in result.stderr
+
+
+def test_a_bad_rule_pack_exits_2_with_the_exact_place(tmp_path: Path):
+    pack = tmp_path / "bad.toml"
+    pack.write_text(PACK.replace("'Buy the paper today!'", "'Buy (the paper'"))
+    src = tmp_path / "a.txt"
+    src.write_text(ARTICLE)
+    result = run("check", str(src), "--rules", str(pack))
+    assert result.exit_code == 2
+    assert f"{pack}: rule mine.promo -> pattern: missing ) at 14" in result.stderr
+
+
+def test_config_file_disables_a_rule(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "cleaner.toml").write_text('disable = ["generic.advertisement"]\n')
+    src = tmp_path / "a.txt"
+    src.write_text("Story.\n\nADVERTISEMENT\n\nMore.\n")
+    monkeypatch.chdir(tmp_path)
+    assert run("check", "a.txt").exit_code == 0
+    assert run("check", "a.txt", "--isolated").exit_code == 1
+
+
+def test_unknown_input_is_a_usage_error(tmp_path: Path):
+    result = run("check", str(tmp_path / "missing.jsonl"))
+    assert result.exit_code == 2
+    assert "missing.jsonl" in result.stderr
+
+
+def test_every_command_has_complete_help():
+    for command in (
+        ["clean"],
+        ["check"],
+        ["fix"],
+        ["explain"],
+        ["rules", "list"],
+        ["rules", "test"],
+    ):
+        result = run(*command, "--help")
+        assert result.exit_code == 0
+        assert "Usage:" in result.stdout
