@@ -31,6 +31,10 @@ class RuleFileError(CleanerError):
             where += f" -> {field}"
         super().__init__(f"{where}: {message}")
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keyword-only arguments: spelled out so the error crosses process boundaries intact.
+        return (_rule_file_error, (self.path, self.reason, self.rule_id, self.field))
+
 
 class InputError(CleanerError):
     """Input that cannot be read as documents: names the file and, where known, the line."""
@@ -42,6 +46,17 @@ class InputError(CleanerError):
         where = self.path if line is None else f"{self.path}:{line}"
         super().__init__(f"{where}: {message}")
 
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_input_error, (self.path, self.reason, self.line))
+
 
 class ConfigError(CleanerError):
     """A configuration file or option that cannot be used."""
+
+
+def _rule_file_error(path: str, message: str, rule_id: str | None, field: str | None) -> RuleFileError:
+    return RuleFileError(path, message, rule_id=rule_id, field=field)
+
+
+def _input_error(path: str, message: str, line: int | None) -> InputError:
+    return InputError(path, message, line=line)
