@@ -54,6 +54,12 @@ class OutputFormat(StrEnum):
     github = "github"
 
 
+class CompressionChoice(StrEnum):
+    none = "none"
+    gzip = "gzip"
+    zstd = "zstd"
+
+
 class OnErrorChoice(StrEnum):
     fail = "fail"
     skip = "skip"
@@ -138,6 +144,9 @@ def handled(command: F) -> F:
             raise typer.Exit(EXIT_ERROR) from None
         except (typer.Exit, typer.Abort):
             raise
+        except OSError as exc:  # disk full, permissions: temp files are already cleaned up
+            stderr.print(f"cleaner: error: {escape(str(exc))}")
+            raise typer.Exit(EXIT_ERROR) from None
         except KeyboardInterrupt:
             stderr.print("cleaner: interrupted; no partial output was left")
             raise typer.Exit(130) from None
@@ -191,6 +200,14 @@ def clean(
         ),
     ] = None,
     jobs: JobsOpt = 1,
+    compression: Annotated[
+        CompressionChoice | None,
+        typer.Option(
+            "--compression",
+            help="Compress outputs so, whatever the input had [default: as the input].",
+            show_default=False,
+        ),
+    ] = None,
     diff: Annotated[
         bool, typer.Option("--diff", help="Print a unified diff, write nothing; exit 1 on changes.")
     ] = False,
@@ -232,7 +249,9 @@ def clean(
         if inputs != ["-"]:
             raise typer.BadParameter("give -o OUTPUT (a file, a directory or -)", param_hint="-o")
         output = "-"
-    planned = plan_files(inputs, None if diff else output)
+    planned = plan_files(
+        inputs, None if diff else output, compression=compression.value if compression else None
+    )
     quiet = quiet or output == "-"
     with _spans_sink(spans_path) as on_spans:
         show_diff = _diff_printer() if diff else None

@@ -119,23 +119,19 @@ class Cleaner:
         if not raw:
             return [], [], timed_out
         spans = resolve(text, raw)
-        guarded = [s for s in raw if s.rule_id in guarded_ids]
-        if _covered(guarded) <= self.max_removal * len(text):
+        allowed = self.max_removal * len(text)
+        if _removed(spans) <= allowed:
+            return spans, [], timed_out
+        # What the guarded rules add beyond the exempt ones decides, seams included.
+        exempt = resolve(text, [s for s in raw if s.rule_id not in guarded_ids])
+        if _removed(spans) - _removed(exempt) <= allowed:
             return spans, [], timed_out
         held = [s for s in spans if s.rule_id in guarded_ids]
-        return resolve(text, [s for s in raw if s.rule_id not in guarded_ids]), held, timed_out
+        return exempt, held, timed_out
 
 
-def _covered(spans: list[Span]) -> int:
-    """How many characters the union of ``spans`` covers."""
-    total = 0
-    reach = 0
-    for span in sorted(spans):
-        start = max(span.start, reach)
-        if span.end > start:
-            total += span.end - start
-            reach = span.end
-    return total
+def _removed(spans: list[Span]) -> int:
+    return sum(s.end - s.start - len(s.replacement) for s in spans)
 
 
 def _rebuild(settings: dict[str, Any]) -> Cleaner:

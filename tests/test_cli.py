@@ -261,7 +261,7 @@ def test_config_file_disables_a_rule(tmp_path: Path, monkeypatch: pytest.MonkeyP
     (tmp_path / ".git").mkdir()
     (tmp_path / "cleaner.toml").write_text('disable = ["generic.advertisement"]\n')
     src = tmp_path / "a.txt"
-    src.write_text("Story.\n\nADVERTISEMENT\n\nMore.\n")
+    src.write_text(CLEAN_ARTICLE + "\nADVERTISEMENT\n\n" + PLAIN)
     monkeypatch.chdir(tmp_path)
     assert run("check", "a.txt").exit_code == 0
     assert run("check", "a.txt", "--isolated").exit_code == 1
