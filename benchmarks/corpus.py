@@ -40,6 +40,8 @@ from typing import Any
 import regex
 
 MB = 1_000_000
+#: Part of cached corpus names: bump it when a change to this file changes the bytes written.
+GENERATOR_VERSION = 1
 _SIZE = regex.compile(r"(?i)^\s*(\d+(?:\.\d+)?)\s*(b|kb|k|mb|m|gb|g)?\s*$")
 _UNITS = {"b": 1, "k": 1000, "kb": 1000, "m": MB, "mb": MB, "g": 1000 * MB, "gb": 1000 * MB}
 
@@ -598,7 +600,7 @@ def write_corpus(
 def cached_corpus(directory: Path, size: int, seed: int = 0, source: Path | None = None) -> Path:
     """The corpus file for these parameters, generated once and reused by later runs."""
     tag = f"from-{source.name.split('.')[0]}" if source else "news"
-    path = directory / f"{tag}-{size // MB}MB-s{seed}.jsonl"
+    path = directory / f"{tag}-v{GENERATOR_VERSION}-{size // MB}MB-s{seed}.jsonl"
     if not path.exists():
         write_corpus(path, size, seed, source)
     return path

@@ -1,0 +1,88 @@
+"""The benchmark tools stay trustworthy: the corpus is reproducible and the naive reference
+engine agrees with the cleaner. Behaviour only, never timing (speed lives in benchmarks/)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # benchmarks/ is not installed with the package
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.corpus import documents, parse_size, write_corpus  # noqa: E402
+from benchmarks.naive import NaiveCleaner  # noqa: E402
+from cleaner import Cleaner, Document  # noqa: E402
+
+
+def test_same_seed_same_bytes(tmp_path: Path) -> None:
+    a, b, c = tmp_path / "a.jsonl", tmp_path / "b.jsonl", tmp_path / "c.jsonl"
+    write_corpus(a, 200_000, seed=3)
+    write_corpus(b, 200_000, seed=3)
+    write_corpus(c, 200_000, seed=4)
+    assert a.read_bytes() == b.read_bytes()
+    assert a.read_bytes() != c.read_bytes()
+
+
+def test_smaller_corpus_is_a_prefix(tmp_path: Path) -> None:
+    small, big = tmp_path / "small.jsonl", tmp_path / "big.jsonl"
+    write_corpus(small, 50_000, seed=1)
+    write_corpus(big, 150_000, seed=1)
+    assert big.read_bytes().startswith(small.read_bytes())
+
+
+def test_records_look_like_the_news_set(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    records, written = write_corpus(path, 300_000, seed=0)
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == records and written >= 300_000
+    assert all(set(r) == {"id", "source", "url", "title", "date", "text"} for r in rows)
+    assert len({r["id"] for r in rows}) == len(rows)
+    assert any("thehill.com" in r["url"] for r in rows)
+
+
+@pytest.mark.parametrize(
+    ("text", "size"), [("10MB", 10**7), ("1.5GB", 15 * 10**8), ("500kB", 5 * 10**5)]
+)
+def test_parse_size(text: str, size: int) -> None:
+    assert parse_size(text) == size
+
+
+def test_naive_engine_agrees_with_the_cleaner() -> None:
+    cleaner = Cleaner()
+    naive = NaiveCleaner(cleaner)
+    changed = 0
+    for row in itertools.islice(documents(seed=11), 300):
+        doc = Document(row["text"], row["url"], row["title"], row["id"])
+        expected = cleaner.clean_document(doc)
+        got = naive.clean_document(doc)
+        if expected.timed_out:
+            continue
+        assert got.text == expected.text, row["id"]
+        assert got.spans == expected.spans, row["id"]
+        assert got.held_back == expected.held_back, row["id"]
+        changed += expected.changed
+    assert changed > 50  # the corpus carries residue, so the comparison means something
+
+
+def test_naive_engine_agrees_on_hand_written_edge_cases() -> None:
+    """Shapes where a shortcut (prefilter, line window, phrase length filter) could differ."""
+    cleaner = Cleaner()
+    naive = NaiveCleaner(cleaner)
+    texts = [
+        "",
+        "\n\n",
+        "ADVERTISEMENT",
+        "Body.\r\n\r\nADVERTISEMENT\r\n\r\nMore body.\r\n",
+        "A headline here today\n\nA headline here today\n\nThe body starts.",
+        "Rep. Alma PryceAlma PryceCouncil weighs levy Voters split MORE (D-Ore.) said so.",
+        "  ADVERTISEMENT  \n\nText with no final newline",
+    ]
+    for text in texts:
+        for url in (None, "https://thehill.com/x", "https://www.bbc.com/news/1"):
+            doc = Document(text, url, "A headline here today")
+            assert naive.clean_document(doc).text == cleaner.clean_document(doc).text, (text, url)
