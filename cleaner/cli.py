@@ -252,7 +252,6 @@ def clean(
     planned = plan_files(
         inputs, None if diff else output, compression=compression.value if compression else None
     )
-    quiet = quiet or output == "-"
     with _spans_sink(spans_path) as on_spans:
         show_diff = _diff_printer() if diff else None
         report = _run(

@@ -285,3 +285,39 @@ def test_every_command_has_complete_help():
         result = run(*command, "--help")
         assert result.exit_code == 0
         assert "Usage:" in result.stdout
+
+
+def test_progress_shows_on_a_terminal_and_never_on_stdout(tmp_path: Path):
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    src = tmp_path / "many.jsonl"
+    src.write_text(jsonl(*({"id": i, "text": ARTICLE} for i in range(20000))))
+    master, slave = pty.openpty()
+    out = (tmp_path / "stdout").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cleaner", "clean", str(src), "-o", "-"],
+        stdout=out,
+        stderr=slave,
+        env={**os.environ, "COLUMNS": "120", "TERM": "xterm"},
+    )
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    proc.wait(timeout=120)
+    out.close()
+    os.close(master)
+    stdout = (tmp_path / "stdout").read_bytes()
+    assert proc.returncode == 0
+    assert b"docs" in seen and b"/s" in seen
+    assert len(stdout.splitlines()) == 20000
+    assert all(line.startswith(b'{"id"') for line in stdout.splitlines())
