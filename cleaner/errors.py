@@ -54,7 +54,9 @@ class ConfigError(CleanerError):
     """A configuration file or option that cannot be used."""
 
 
-def _rule_file_error(path: str, message: str, rule_id: str | None, field: str | None) -> RuleFileError:
+def _rule_file_error(
+    path: str, message: str, rule_id: str | None, field: str | None
+) -> RuleFileError:
     return RuleFileError(path, message, rule_id=rule_id, field=field)
 
 
