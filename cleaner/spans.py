@@ -226,7 +226,7 @@ def _blank_line_spans(text: str, lines: _Lines, whole: list[Span]) -> list[Span]
     if (n - 1) in removed and survivors and not text.endswith(("\n", "\r")):
         # The original ended without a line break; so must the result.
         last = survivors[-1]
-        extra.append(Span(lines.ends[last], lines.nexts[last], removed[n - 1]))
+        extra.append(Span(lines.ends[last], lines.nexts[last], _nearest(removed, last + 1)))
     return extra
 
 
