@@ -6,9 +6,11 @@ Exit codes: 0 ok; 1 findings or changes (check, fix, --diff); 2 usage, config or
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import json
+import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator
@@ -144,6 +146,10 @@ def handled(command: F) -> F:
             raise typer.Exit(EXIT_ERROR) from None
         except (typer.Exit, typer.Abort):
             raise
+        except BrokenPipeError:  # `cleaner check ... | head`: the reader has seen enough
+            with contextlib.suppress(OSError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(141) from None
         except OSError as exc:  # disk full, permissions: temp files are already cleaned up
             stderr.print(f"cleaner: error: {escape(str(exc))}")
             raise typer.Exit(EXIT_ERROR) from None
@@ -418,7 +424,7 @@ def rules_list(
     """List every loaded rule: id, kind, domains and what it removes."""
     cleaner = settings_from(config, isolated, rules, no_default_rules, None, None).cleaner()
     rows = [
-        (spec.qualified_id, spec.kind, ", ".join(pack.domains) or "all", spec.description)
+        (spec.qualified_id, spec.kind, _domains(pack.domains), spec.description)
         for pack in cleaner.packs
         for spec in pack.rules
     ]
@@ -511,6 +517,13 @@ def _run(
             id_key=settings.id_key,
             on_outcome=on_outcome,
         )
+
+
+def _domains(domains: tuple[str, ...], shown: int = 2) -> str:
+    if not domains:
+        return "all"
+    more = f" +{len(domains) - shown} more" if len(domains) > shown else ""
+    return ", ".join(domains[:shown]) + more
 
 
 def _ignore(outcome: Outcome) -> None:
