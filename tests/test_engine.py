@@ -215,3 +215,37 @@ def test_seed_like_article_reads_as_an_editor_would_leave_it(cleaner):
         Work starts in May.
         """
     )
+
+
+# --- the guard on real-shaped documents, with the default packs ---------------------------------
+
+
+def test_tooltip_cards_over_half_of_an_article_are_still_removed():
+    card = "Jane Q. DoeSenate weighs farm bill | Governor signs budget | Talks stall on roads MORE"
+    raw = (
+        f"Sen. Jane Doe {card} said on Monday that the vote would wait.\n\n"
+        f"Her colleague Sen. Jane Doe {card} disagreed.\n\n"
+        f"Aides to Sen. Jane Doe {card} declined to comment.\n"
+    )
+    result = Cleaner().explain(raw, url="https://thehill.com/homenews/senate/1")
+    assert result.removed_chars() > len(raw) / 2
+    assert result.text == (
+        "Sen. Jane Doe said on Monday that the vote would wait.\n\n"
+        "Her colleague Sen. Jane Doe disagreed.\n\n"
+        "Aides to Sen. Jane Doe declined to comment.\n"
+    )
+    assert not result.held_back
+
+
+def test_a_stub_page_of_mostly_prompts_is_left_whole_and_reported():
+    raw = (
+        "Advertisement\n\n"
+        "Sign up for our daily newsletter\n\n"
+        "Follow us on Twitter\n\n"
+        "Share this article\n\n"
+        "The page has moved.\n"
+    )
+    result = Cleaner().explain(raw, url="https://example.org/page")
+    assert result.text == raw
+    assert result.spans == ()
+    assert len(result.held_back) >= 3
