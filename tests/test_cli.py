@@ -321,3 +321,40 @@ def test_progress_shows_on_a_terminal_and_never_on_stdout(tmp_path: Path):
     assert b"docs" in seen and b"/s" in seen
     assert len(stdout.splitlines()) == 20000
     assert all(line.startswith(b'{"id"') for line in stdout.splitlines())
+
+
+def test_resume_skips_outputs_already_complete(tmp_path: Path):
+    (tmp_path / "in").mkdir()
+    for name in ("a", "b"):
+        (tmp_path / "in" / f"{name}.txt").write_text(ARTICLE)
+    out = tmp_path / "out"
+    assert run("clean", str(tmp_path / "in"), "-o", str(out), "-q").exit_code == 0
+    (out / "a.txt").write_text("kept as it was\n")
+    (out / "b.txt").unlink()
+    assert run("clean", str(tmp_path / "in"), "-o", str(out), "--resume", "-q").exit_code == 0
+    assert (out / "a.txt").read_text() == "kept as it was\n"
+    assert (out / "b.txt").read_text() == CLEAN_ARTICLE
+
+
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGINT"])
+def test_an_interrupted_run_leaves_no_partial_output(tmp_path: Path, signal_name: str):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    src = tmp_path / "big.jsonl"
+    src.write_text(jsonl(*({"id": i, "text": ARTICLE} for i in range(200_000))))
+    out = tmp_path / "out.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cleaner", "clean", str(src), "-o", str(out), "-q"],
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while not any(p.name != src.name for p in tmp_path.iterdir()):  # the temp file appears
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.05)
+    proc.send_signal(getattr(signal, signal_name))
+    proc.wait(timeout=60)
+    assert proc.returncode != 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.jsonl"]
