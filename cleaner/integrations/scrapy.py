@@ -1,0 +1,138 @@
+"""A Scrapy item pipeline that cleans each item's text in place.
+
+Enable it in the project settings::
+
+    ITEM_PIPELINES = {"cleaner.integrations.scrapy.CleanerPipeline": 800}
+
+Settings (all optional):
+
+- ``CLEANER_ENABLED`` (True): False leaves the pipeline out;
+- ``CLEANER_TEXT_FIELD`` ("text"), ``CLEANER_URL_FIELD`` ("url"), ``CLEANER_TITLE_FIELD``
+  ("title"): the item fields read (URL and title let site rules and the repeated-title rule work);
+- ``CLEANER_RULES`` ([]): extra rule pack files or directories;
+- ``CLEANER_DEFAULT_RULES`` (True): False uses only ``CLEANER_RULES``;
+- ``CLEANER_DISABLE`` ([]): pack ids or qualified rule ids to leave out;
+- ``CLEANER_MAX_REMOVAL`` (0.5): the over-removal guard's share.
+
+Dict items and ``scrapy.Item`` objects (anything ``itemadapter`` knows) work. An item whose text
+field is missing or not a string passes through untouched and is counted in the
+``cleaner/items_without_text`` stat. When the spider closes, the summary is logged and the
+counts go into the crawler stats: ``cleaner/documents_read``, ``cleaner/documents_changed``,
+``cleaner/documents_unchanged``, ``cleaner/chars_removed``, and per rule ``cleaner/rule/<id>``
+(edits), ``cleaner/held_back/<id>`` and ``cleaner/timed_out/<id>``. The full ``Report`` is
+``pipeline.report``.
+
+Cleaning runs in the reactor thread: it is fast (milliseconds for an article), but a spider
+scraping very large texts may prefer to clean them offline with ``cleaner clean``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+try:
+    from itemadapter import ItemAdapter
+    from scrapy.crawler import Crawler
+    from scrapy.exceptions import NotConfigured
+    from scrapy.statscollectors import StatsCollector
+except ImportError as e:  # pragma: no cover - exercised by the import-guard test
+    from cleaner.integrations import missing_dependency
+
+    raise missing_dependency("scrapy", "scrapy", e) from e
+
+from cleaner.engine import DEFAULT_MAX_REMOVAL, Cleaner
+from cleaner.integrations import clean_texts, resolve_cleaner
+from cleaner.pipeline import SupportsClean
+from cleaner.report import Report
+
+__all__ = ["CleanerPipeline"]
+
+logger = logging.getLogger(__name__)
+
+
+class CleanerPipeline:
+    """Cleans ``item[text_field]`` with ``cleaner`` (the default packs when None)."""
+
+    def __init__(
+        self,
+        cleaner: SupportsClean | None = None,
+        *,
+        text_field: str = "text",
+        url_field: str | None = "url",
+        title_field: str | None = "title",
+        stats: StatsCollector | None = None,
+        source: str = "scrapy",
+    ) -> None:
+        self.cleaner = resolve_cleaner(cleaner)
+        self.text_field = text_field
+        self.url_field = url_field
+        self.title_field = title_field
+        self.stats = stats
+        self.source = source
+        self.report = Report()
+        self.items_without_text = 0
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CleanerPipeline:
+        settings = crawler.settings
+        if not settings.getbool("CLEANER_ENABLED", True):
+            raise NotConfigured("CLEANER_ENABLED is false")
+        cleaner = Cleaner(
+            settings.getlist("CLEANER_RULES"),
+            default_rules=settings.getbool("CLEANER_DEFAULT_RULES", True),
+            disable=settings.getlist("CLEANER_DISABLE"),
+            max_removal=settings.getfloat("CLEANER_MAX_REMOVAL", DEFAULT_MAX_REMOVAL),
+        )
+        spider = getattr(crawler, "spider", None)
+        return cls(
+            cleaner,
+            text_field=settings.get("CLEANER_TEXT_FIELD", "text"),
+            url_field=settings.get("CLEANER_URL_FIELD", "url"),
+            title_field=settings.get("CLEANER_TITLE_FIELD", "title"),
+            stats=crawler.stats,
+            source=getattr(spider, "name", None) or "scrapy",
+        )
+
+    def process_item(self, item: Any, spider: Any = None) -> Any:
+        adapter = ItemAdapter(item)
+        text = adapter.get(self.text_field)
+        if not isinstance(text, str):
+            self.items_without_text += 1
+            if self.stats is not None:
+                self.stats.inc_value("cleaner/items_without_text")
+            return item
+        url = adapter.get(self.url_field) if self.url_field else None
+        title = adapter.get(self.title_field) if self.title_field else None
+        [result] = clean_texts(self.cleaner, [text], [url], [title])
+        assert result is not None
+        if result.changed:
+            adapter[self.text_field] = result.text
+        self.report.add_result(self.source, result)
+        return item
+
+    def close_spider(self, spider: Any = None) -> None:
+        report = self.report
+        logger.info("cleaner: %s", report)
+        if self.stats is None:
+            return
+        for name, value in stats_values(report).items():
+            self.stats.set_value(name, value)
+
+
+def stats_values(report: Report) -> dict[str, int]:
+    """The crawler stats for ``report`` (see the module docstring for the names)."""
+    values = {
+        "cleaner/documents_read": report.documents_read,
+        "cleaner/documents_changed": report.documents_changed,
+        "cleaner/documents_unchanged": report.documents_unchanged,
+        "cleaner/chars_removed": report.chars_removed,
+    }
+    for rule_id, rule in sorted(report.rules.items()):
+        if rule.spans:
+            values[f"cleaner/rule/{rule_id}"] = rule.spans
+        if rule.held_back:
+            values[f"cleaner/held_back/{rule_id}"] = rule.held_back
+        if rule.timeouts:
+            values[f"cleaner/timed_out/{rule_id}"] = rule.timeouts
+    return values
