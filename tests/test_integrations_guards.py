@@ -10,6 +10,7 @@ import pytest
 # module -> (the package it imports first, the extra that brings it)
 GUARDED = {
     "scrapy": ("itemadapter", "scrapy"),
+    "hf_datasets": ("datasets", "hf"),
 }
 
 
