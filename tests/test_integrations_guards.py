@@ -11,6 +11,7 @@ import pytest
 GUARDED = {
     "scrapy": ("itemadapter", "scrapy"),
     "hf_datasets": ("datasets", "hf"),
+    "datatrove": ("datatrove", "datatrove"),
 }
 
 
