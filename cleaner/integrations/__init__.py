@@ -29,11 +29,11 @@ __all__ = ["clean_texts", "missing_dependency", "resolve_cleaner", "spans_json"]
 
 def missing_dependency(integration: str, extra: str, error: ImportError) -> ImportError:
     """The error to raise when ``integration``'s third-party package cannot be imported."""
-    package = error.name or str(error)
+    package = error.name.partition(".")[0] if error.name else str(error)
     return ImportError(
         f"cleaner.integrations.{integration} needs {package}, which is not installed; "
         f"install it with: pip install 'cleaner[{extra}]'",
-        name=error.name,
+        name=package,
     )
 
 
