@@ -12,6 +12,7 @@ GUARDED = {
     "scrapy": ("itemadapter", "scrapy"),
     "hf_datasets": ("datasets", "hf"),
     "datatrove": ("datatrove", "datatrove"),
+    "dask": ("dask", "dask"),
 }
 
 
