@@ -36,6 +36,7 @@ class Prefilter:
 
     def __init__(self, rules: Sequence[Matcher]) -> None:
         self.always = [i for i, r in enumerate(rules) if not r.spec.requires]
+        self.ids = [r.id for r in rules]
         self._exact = self._automaton(
             (lit, i)
             for i, r in enumerate(rules)
@@ -63,13 +64,24 @@ class Prefilter:
         return automaton
 
     def candidates(self, doc: DocView) -> set[int]:
-        found = set(self.always)
+        """Indexes of the rules whose literals occur; where each occurs goes to ``doc.hits``."""
+        hits: dict[int, list[int]] = {}
         if self._exact is not None:
-            for _, indexes in self._exact.iter(doc.text):
-                found.update(indexes)
+            for end, indexes in self._exact.iter(doc.text):
+                for i in indexes:
+                    hits.setdefault(i, []).append(end)
+        found = set(self.always)
         if self._folded is not None:
-            for _, indexes in self._folded.iter(doc.lower):
-                found.update(indexes)
+            # Lower-casing can change a text's length; offsets are kept only where it did not.
+            same_offsets = len(doc.lower) == len(doc.text)
+            for end, indexes in self._folded.iter(doc.lower):
+                for i in indexes:
+                    if same_offsets:
+                        hits.setdefault(i, []).append(end)
+                    else:
+                        found.add(i)
+        found.update(hits)
+        doc.hits = {self.ids[i]: ends for i, ends in hits.items() if i not in self.always}
         return found
 
 

@@ -7,6 +7,7 @@ lazily, so a document that no rule can touch costs nothing beyond the prefilter.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from functools import cached_property
 from typing import ClassVar, Protocol
@@ -36,6 +37,8 @@ class DocView:
         self.text = text
         self.title = title
         self.timeout = timeout
+        # Rule id -> end offsets of its required literals, as the prefilter found them.
+        self.hits: dict[str, list[int]] = {}
 
     @cached_property
     def lower(self) -> str:
@@ -45,6 +48,12 @@ class DocView:
     def nonblank_lines(self) -> list[tuple[int, int]]:
         """(start, end) of every line that holds more than white space."""
         return [m.span() for m in _NONBLANK_LINE.finditer(self.text)]
+
+    def first_nonblank_lines(self, n: int) -> list[tuple[int, int]]:
+        """The first ``n`` non-blank lines, without scanning the rest of the text."""
+        if "nonblank_lines" in self.__dict__:
+            return self.nonblank_lines[:n]
+        return [m.span() for m in itertools.islice(_NONBLANK_LINE.finditer(self.text), n)]
 
     def window(self, first: int | None, last: int | None) -> tuple[int, int]:
         """The character range covered by the first or last N non-blank lines."""
@@ -147,14 +156,29 @@ class LineMatcher:
         self.spec = spec
         self.id = spec.qualified_id
         self.pattern = compile_pattern(spec, lambda p: rf"(?m)^[^\S\n]*(?:{p})[^\S\n]*$")
+        self.whole = compile_pattern(spec, lambda p: rf"(?m)[^\S\n]*(?:{p})[^\S\n]*")
 
     def find(self, doc: DocView) -> list[Span]:
         lo, hi = doc.window(self.spec.first_lines, self.spec.last_lines)
-        return [
-            Span(*m.span(), self.id)
-            for m in self.pattern.finditer(doc.text, lo, hi, timeout=doc.timeout)
-            if m.end() > m.start()
-        ]
+        hits = doc.hits.get(self.id)
+        if hits is None:
+            return [
+                Span(*m.span(), self.id)
+                for m in self.pattern.finditer(doc.text, lo, hi, timeout=doc.timeout)
+                if m.end() > m.start()
+            ]
+        # A matching line holds one of the rule's literals: only those lines are tried.
+        text = doc.text
+        spans = []
+        for start in sorted({text.rfind("\n", 0, end) + 1 for end in hits}):
+            stop = text.find("\n", start)
+            stop = len(text) if stop == -1 else stop
+            if (
+                lo <= start < stop <= hi
+                and self.whole.fullmatch(text, start, stop, timeout=doc.timeout) is not None
+            ):
+                spans.append(Span(start, stop, self.id))
+        return spans
 
 
 class PhraseMatcher:
@@ -208,7 +232,7 @@ class RepeatedTitleMatcher:
         self.within = spec.within or 5
 
     def find(self, doc: DocView) -> list[Span]:
-        lines = doc.nonblank_lines[: self.within]
+        lines = doc.first_nonblank_lines(self.within)
         if len(lines) < 2:
             return []
         texts = [_title_forms(doc.text[s:e]) for s, e in lines]
