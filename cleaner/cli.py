@@ -165,27 +165,23 @@ def handled(command: F) -> F:
     return run  # type: ignore[return-value]
 
 
-def settings_from(
-    config: Path | None,
-    isolated: bool,
-    rules: list[str] | None,
-    no_default_rules: bool,
-    disable: list[str] | None,
-    max_removal: float | None,
-    keys: tuple[str | None, str | None, str | None, str | None] = (None, None, None, None),
-) -> Settings:
-    """Settings from the config file that applies, overridden by what the command line says."""
-    base = Settings() if isolated else load_settings(config or discover())
-    text_key, url_key, title_key, id_key = keys
+def settings_from(options: dict[str, Any]) -> Settings:
+    """Settings from the config file that applies, overridden by what the command line says.
+
+    ``options`` are a command's parameters (its ``locals()``); those a command lacks are unset.
+    """
+    get = options.get
+    base = Settings() if get("isolated") else load_settings(get("config") or discover())
+    rules, disable = get("rules"), get("disable")
     return base.overridden(
         rules=(*base.rules, *rules) if rules else None,
-        default_rules=False if no_default_rules else None,
+        default_rules=False if get("no_default_rules") else None,
         disable=(*base.disable, *disable) if disable else None,
-        max_removal=max_removal,
-        text_key=text_key,
-        url_key=url_key,
-        title_key=title_key,
-        id_key=id_key,
+        max_removal=get("max_removal"),
+        text_key=get("text_key"),
+        url_key=get("url_key"),
+        title_key=get("title_key"),
+        id_key=get("id_key"),
     )
 
 
@@ -242,15 +238,7 @@ def clean(
     id_key: IdKey = None,
 ) -> int:
     """Clean files or directories into OUTPUT, with a summary and per-rule counts."""
-    settings = settings_from(
-        config,
-        isolated,
-        rules,
-        no_default_rules,
-        disable,
-        max_removal,
-        (text_key, url_key, title_key, id_key),
-    )
+    settings = settings_from(locals())
     if output is None and not diff:
         if inputs != ["-"]:
             raise typer.BadParameter("give -o OUTPUT (a file, a directory or -)", param_hint="-o")
@@ -294,15 +282,7 @@ def check(
     id_key: IdKey = None,
 ) -> int:
     """Report residue as path:line:col: rule-id: snippet; write nothing. Exit 1 on findings."""
-    settings = settings_from(
-        config,
-        isolated,
-        rules,
-        no_default_rules,
-        disable,
-        max_removal,
-        (text_key, url_key, title_key, id_key),
-    )
+    settings = settings_from(locals())
     findings: list[dict[str, Any]] = []
     report = _run(
         plan_files(inputs, None),
@@ -339,15 +319,7 @@ def fix(
     id_key: IdKey = None,
 ) -> int:
     """Clean files in place, atomically. Exit 1 if anything changed (re-stage and commit)."""
-    settings = settings_from(
-        config,
-        isolated,
-        rules,
-        no_default_rules,
-        disable,
-        max_removal,
-        (text_key, url_key, title_key, id_key),
-    )
+    settings = settings_from(locals())
     report = _run(plan_files(inputs, in_place=True), settings, jobs=jobs, check=True, quiet=True)
     if not quiet:
         for path, stats in report.files.items():
@@ -372,15 +344,7 @@ def explain(
     id_key: IdKey = None,
 ) -> int:
     """Show every edit in context, with the rule behind it (coloured on a terminal)."""
-    settings = settings_from(
-        config,
-        isolated,
-        rules,
-        no_default_rules,
-        disable,
-        max_removal,
-        (text_key, url_key, title_key, id_key),
-    )
+    settings = settings_from(locals())
     out = Console(highlight=False, soft_wrap=True)
     shown = 0
 
@@ -422,7 +386,7 @@ def rules_list(
     isolated: Isolated = False,
 ) -> int:
     """List every loaded rule: id, kind, domains and what it removes."""
-    cleaner = settings_from(config, isolated, rules, no_default_rules, None, None).cleaner()
+    cleaner = settings_from(locals()).cleaner()
     rows = [
         (spec.qualified_id, spec.kind, _domains(pack.domains), spec.description)
         for pack in cleaner.packs

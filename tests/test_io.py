@@ -38,31 +38,12 @@ from cleaner.types import CleanResult, Span
 
 ROOT = Path(__file__).resolve().parent.parent
 
-PACK = r"""
-[pack]
-id = "t"
-description = "test pack: AP photo credits"
-
-[[rule]]
-id = "credit"
-kind = "span"
-pattern = '\s?\(AP Photo/[^()\n]{1,60}\)'
-requires = ["AP Photo/"]
-guard = false
-"""
 CREDIT = " (AP Photo/Susan Walsh)"
 
 
 def unzstd(data: bytes) -> bytes:
     """Decompress every frame (streamed frames carry no content size for zstandard.decompress)."""
     return zstandard.ZstdDecompressor().decompressobj().decompress(data)
-
-
-@pytest.fixture(scope="module")
-def cleaner(tmp_path_factory: pytest.TempPathFactory) -> Cleaner:
-    path = tmp_path_factory.mktemp("pack") / "t.toml"
-    path.write_text(PACK, encoding="utf-8")
-    return Cleaner([path], default_rules=False)
 
 
 def clean_one(src: Path, dst: Path | str, cleaner: Cleaner, **kwargs: object) -> Report:
@@ -402,9 +383,8 @@ def test_txt_round_trip_gz(tmp_path: Path, cleaner: Cleaner) -> None:
     assert gzip.decompress((tmp_path / "o/a.txt.gz").read_bytes()) == "Über\n".encode()
 
 
-def test_stdin_to_stdout_in_a_real_process(tmp_path: Path) -> None:
-    pack = tmp_path / "t.toml"
-    pack.write_text(PACK, encoding="utf-8")
+def test_stdin_to_stdout_in_a_real_process(credit_pack: Path) -> None:
+    pack = credit_pack
     script = textwrap.dedent(
         f"""
         from cleaner.engine import Cleaner

@@ -28,26 +28,7 @@ from cleaner.pipeline import (
 )
 from cleaner.types import CleanResult, Document
 
-PACK = r"""
-[pack]
-id = "t"
-description = "test pack: AP photo credits"
-
-[[rule]]
-id = "credit"
-kind = "span"
-pattern = '\s?\(AP Photo/[^()\n]{1,60}\)'
-requires = ["AP Photo/"]
-guard = false
-"""
 N = 3000
-
-
-@pytest.fixture(scope="module")
-def cleaner(tmp_path_factory: pytest.TempPathFactory) -> Cleaner:
-    path = tmp_path_factory.mktemp("pack") / "t.toml"
-    path.write_text(PACK, encoding="utf-8")
-    return Cleaner([path], default_rules=False)
 
 
 @pytest.fixture(scope="module")
@@ -339,15 +320,14 @@ if __name__ == "__main__":
 """
 
 
-def test_sigterm_during_a_parallel_run_leaves_no_output(tmp_path: Path) -> None:
+def test_sigterm_during_a_parallel_run_leaves_no_output(tmp_path: Path, credit_pack: Path) -> None:
     (tmp_path / "in").mkdir()
     line = b'{"text": "Story (AP Photo/X Y) and more words to clean here"}\n'
     (tmp_path / "in" / "a.jsonl").write_bytes(line * 200_000)
-    (tmp_path / "t.toml").write_text(PACK, encoding="utf-8")
     script = tmp_path / "run.py"
     script.write_text(RUNNER, encoding="utf-8")
     out = tmp_path / "out"
-    args = [sys.executable, str(script), str(tmp_path / "t.toml"), str(tmp_path / "in"), str(out)]
+    args = [sys.executable, str(script), str(credit_pack), str(tmp_path / "in"), str(out)]
     child = subprocess.Popen(args, cwd=Path(__file__).resolve().parent.parent)
     deadline = time.monotonic() + 20
     while not (out.exists() and any(out.iterdir())) and time.monotonic() < deadline:
