@@ -235,12 +235,22 @@ class RepeatedTitleMatcher:
         lines = doc.first_nonblank_lines(self.within)
         if len(lines) < 2:
             return []
-        texts = [_title_forms(doc.text[s:e]) for s, e in lines]
-        first = self._references(texts[0])
+        text = doc.text
+        head = _title_forms(text[lines[0][0] : lines[0][1]])
+        first = self._references(head)
         title = self._references(_title_forms(doc.title)) if doc.title else []
+        if not first and not title:
+            return []  # nothing to compare with: no later line can match
+        # fuzz.ratio <= 200*min(a, b)/(a + b): a form longer than this cannot reach the threshold.
+        share = max(self.threshold, 1.0) / 100.0
+        longest = int(max(len(r) for r in (*first, *title)) * (2 - share) / share) + 1
         spans: list[Span] = []
-        title_seen = self._matches(texts[0], title)
-        for (start, end), forms in zip(lines[1:], texts[1:], strict=True):
+        title_seen = self._matches(head, title)
+        for start, end in lines[1:]:
+            line = text[start:end]
+            if len(line) > 2 * longest + 2 and _too_long(line, longest):
+                continue  # neither form can match first line or title; title_seen unchanged
+            forms = _title_forms(line)
             is_title = self._matches(forms, title)
             if self._matches(forms, first) or (is_title and title_seen):
                 spans.append(Span(start, end, self.id))
@@ -258,8 +268,27 @@ class RepeatedTitleMatcher:
 
 def _title_forms(line: str) -> set[str]:
     """A headline as written and without a trailing site name ("… | The Hill")."""
-    forms = {normalise(line), normalise(_TITLE_SUFFIX.sub("", line.strip()))}
+    stripped = line.strip()
+    cut = _TITLE_SUFFIX.sub("", stripped)
+    whole = normalise(line)
+    # Unchanged text normalises the same: skip the second pass over it.
+    forms = {whole, whole if cut == line else normalise(cut)}
     return forms - {""}
+
+
+def _too_long(line: str, longest: int) -> bool:
+    """Whether both title forms of ``line`` surely normalise to more than ``longest`` chars.
+
+    A prefix normalises to no more characters than the whole, so normalising ``2*longest + 2``
+    characters of each form is enough to know.
+    """
+    k = 2 * longest + 2
+    if len(normalise(line[:k])) <= longest:
+        return False
+    stripped = line.strip()
+    m = _TITLE_SUFFIX.search(stripped)
+    cut_len = m.start() if m is not None else len(stripped)
+    return cut_len >= k and len(normalise(stripped[:k])) > longest
 
 
 MATCHERS: dict[str, type[SpanMatcher | LineMatcher | PhraseMatcher | RepeatedTitleMatcher]] = {
