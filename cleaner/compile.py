@@ -6,6 +6,7 @@ which rules' required literals occur, and only those rules' regexes run.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -65,11 +66,12 @@ class Prefilter:
 
     def candidates(self, doc: DocView) -> set[int]:
         """Indexes of the rules whose literals occur; where each occurs goes to ``doc.hits``."""
-        hits: dict[int, list[int]] = {}
+        # defaultdict: this loop runs once per literal occurrence, the hottest Python here.
+        hits: defaultdict[int, list[int]] = defaultdict(list)
         if self._exact is not None:
             for end, indexes in self._exact.iter(doc.text):
                 for i in indexes:
-                    hits.setdefault(i, []).append(end)
+                    hits[i].append(end)
         found = set(self.always)
         if self._folded is not None:
             # Lower-casing can change a text's length; offsets are kept only where it did not.
@@ -77,7 +79,7 @@ class Prefilter:
             for end, indexes in self._folded.iter(doc.lower):
                 for i in indexes:
                     if same_offsets:
-                        hits.setdefault(i, []).append(end)
+                        hits[i].append(end)
                     else:
                         found.add(i)
         found.update(hits)
@@ -115,6 +117,15 @@ class RuleSet:
 def host_of(url: str | None) -> str | None:
     if not url:
         return None
+    if url.startswith(("http://", "https://")):
+        # Cached by what precedes the path: URLs are mostly unique, their hosts are not.
+        cut = min((i for i in (url.find(c, 8) for c in "/?#") if i != -1), default=len(url))
+        return _host(url[:cut])
+    return _host.__wrapped__(url)
+
+
+@lru_cache(maxsize=4096)
+def _host(url: str) -> str | None:
     try:
         host = urlsplit(url if "//" in url else "//" + url).hostname
     except ValueError:
