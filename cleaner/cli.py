@@ -443,7 +443,6 @@ def _run(
     """Clean planned files; hand each changed document (with its original text) to listeners."""
     cleaner = settings.cleaner()
     by_path = {job.source: job for job in planned}
-    on_progress: Callable[[Outcome], None] = _ignore
     codecs = {
         job.source: codec_for(
             job.input_format,
@@ -455,18 +454,22 @@ def _run(
         for job in planned
     }
 
-    def on_outcome(outcome: Outcome) -> None:
-        on_progress(outcome)
+    def tell_listeners(outcome: Outcome) -> None:
         if not listeners or outcome.result is None or not outcome.result.changed:
             return
         job = _job_for(by_path, outcome)
+        # Outcomes carry the cleaned text only; listeners show what was removed from the original.
         doc = codecs[job.source].decode(outcome.record)
         assert doc is not None
         for listener in listeners:
             listener(job, outcome, doc)
 
-    with _progress(planned, quiet) as progress:
-        on_progress = progress
+    with _progress(planned, quiet) as advance:
+
+        def on_outcome(outcome: Outcome) -> None:
+            advance(outcome)
+            tell_listeners(outcome)
+
         return clean_files(
             planned,
             cleaner,
@@ -488,10 +491,6 @@ def _domains(domains: tuple[str, ...], shown: int = 2) -> str:
         return "all"
     more = f" +{len(domains) - shown} more" if len(domains) > shown else ""
     return ", ".join(domains[:shown]) + more
-
-
-def _ignore(outcome: Outcome) -> None:
-    pass
 
 
 def _job_for(by_path: dict[str, FileJob], outcome: Outcome) -> FileJob:
