@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Protocol
 
 from cleaner.types import CleanResult
@@ -43,6 +43,14 @@ class OutcomeLike(Protocol):
     def reason(self) -> str | None: ...
 
 
+def _add_counters(target: Any, source: Any) -> None:
+    """Add every numeric field of ``source`` into ``target``: a new counter merges by itself."""
+    for f in fields(target):
+        value = getattr(source, f.name)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            setattr(target, f.name, getattr(target, f.name) + value)
+
+
 @dataclass(slots=True)
 class RuleStats:
     """One rule's work: spans applied, characters they removed, documents they touched,
@@ -55,11 +63,7 @@ class RuleStats:
     timeouts: int = 0
 
     def merge(self, other: RuleStats) -> None:
-        self.spans += other.spans
-        self.chars_removed += other.chars_removed
-        self.documents += other.documents
-        self.held_back += other.held_back
-        self.timeouts += other.timeouts
+        _add_counters(self, other)
 
 
 @dataclass(slots=True)
@@ -76,10 +80,7 @@ class FileStats:
         return self.read - self.rejected
 
     def merge(self, other: FileStats) -> None:
-        self.read += other.read
-        self.changed += other.changed
-        self.rejected += other.rejected
-        self.seconds += other.seconds
+        _add_counters(self, other)
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,13 +204,7 @@ class Report:
 
     def merge(self, other: Report) -> Report:
         """Add ``other``'s counts into this report; returns self (so ``reduce`` works)."""
-        self.documents_read += other.documents_read
-        self.documents_changed += other.documents_changed
-        self.documents_unchanged += other.documents_unchanged
-        self.documents_rejected += other.documents_rejected
-        self.chars_read += other.chars_read
-        self.chars_removed += other.chars_removed
-        self.files_skipped += other.files_skipped
+        _add_counters(self, other)
         for rule_id, rule in other.rules.items():
             self._rule(rule_id).merge(rule)
         for path, stats in other.files.items():
