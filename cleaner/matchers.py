@@ -8,7 +8,6 @@ lazily, so a document that no rule can touch costs nothing beyond the prefilter.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 from functools import cached_property
 from typing import ClassVar, Protocol
 
@@ -37,7 +36,7 @@ class DocView:
         self.text = text
         self.title = title
         self.timeout = timeout
-        # Rule id -> end offsets of its required literals, as the prefilter found them.
+        # Rule id -> start offsets of its required literals, as the prefilter found them.
         self.hits: dict[str, list[int]] = {}
 
     @cached_property
@@ -75,12 +74,11 @@ class Matcher(Protocol):
     def find(self, doc: DocView) -> list[Span]: ...
 
 
-def compile_pattern(spec: RuleSpec, wrap: Callable[[str], str] = lambda p: p) -> regex.Pattern[str]:
+def compile_pattern(spec: RuleSpec) -> regex.Pattern[str]:
     """Compile a rule's pattern; a bad pattern is refused with its position."""
     assert spec.pattern is not None
-    flags = regex.VERSION0 | (regex.IGNORECASE if spec.ignore_case else 0)
     try:
-        regex.compile(spec.pattern, flags)
+        compiled = regex.compile(spec.pattern, _flags(spec))
     except regex.error as exc:
         pos = getattr(exc, "pos", None)
         where = f" at {pos}" if pos is not None else ""
@@ -88,7 +86,6 @@ def compile_pattern(spec: RuleSpec, wrap: Callable[[str], str] = lambda p: p) ->
         raise RuleFileError(
             spec.source, f"{message}{where}", rule_id=spec.qualified_id, field="pattern"
         ) from None
-    compiled = regex.compile(wrap(spec.pattern), flags)
     if compiled.search("") is not None or compiled.search("\n") is not None:
         raise RuleFileError(
             spec.source,
@@ -97,6 +94,10 @@ def compile_pattern(spec: RuleSpec, wrap: Callable[[str], str] = lambda p: p) ->
             field="pattern",
         )
     return compiled
+
+
+def _flags(spec: RuleSpec) -> int:
+    return regex.VERSION0 | (regex.IGNORECASE if spec.ignore_case else 0)
 
 
 class SpanMatcher:
@@ -155,8 +156,17 @@ class LineMatcher:
     def __init__(self, spec: RuleSpec) -> None:
         self.spec = spec
         self.id = spec.qualified_id
-        self.pattern = compile_pattern(spec, lambda p: rf"(?m)^[^\S\n]*(?:{p})[^\S\n]*$")
-        self.whole = compile_pattern(spec, lambda p: rf"(?m)[^\S\n]*(?:{p})[^\S\n]*")
+        compile_pattern(spec)  # refuses a bad pattern now; the line forms compile on first use
+
+    @cached_property
+    def whole(self) -> regex.Pattern[str]:
+        """The rule on one line: fullmatched against the lines that hold a literal."""
+        return regex.compile(rf"(?m)[^\S\n]*(?:{self.spec.pattern})[^\S\n]*", _flags(self.spec))
+
+    @cached_property
+    def pattern(self) -> regex.Pattern[str]:
+        """The rule as a search over every line, for a rule whose literals cannot be placed."""
+        return regex.compile(rf"(?m)^[^\S\n]*(?:{self.spec.pattern})[^\S\n]*$", _flags(self.spec))
 
     def find(self, doc: DocView) -> list[Span]:
         lo, hi = doc.window(self.spec.first_lines, self.spec.last_lines)
@@ -170,7 +180,7 @@ class LineMatcher:
         # A matching line holds one of the rule's literals: only those lines are tried.
         text = doc.text
         spans = []
-        for start in sorted({text.rfind("\n", 0, end) + 1 for end in hits}):
+        for start in sorted({text.rfind("\n", 0, hit) + 1 for hit in hits}):
             stop = text.find("\n", start)
             stop = len(text) if stop == -1 else stop
             if (

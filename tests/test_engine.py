@@ -81,6 +81,13 @@ def test_generic_rules_apply_everywhere(cleaner):
     assert cleaner.clean(text, url="https://elsewhere.org/x") == "Crowds gathered outside.\n"
 
 
+def test_a_lone_surrogate_hides_no_literal_from_the_prefilter(cleaner):
+    """Scraped JSON can carry lone surrogates; the literals around them are still found."""
+    text = "The harbour bridge \ud800 reopened.\nADVERTISEMENT\nCrowds (AP Photo/Jo Doe) left.\n"
+    cleaned = cleaner.clean(text, url="https://example.com/a")
+    assert cleaned == "The harbour bridge \ud800 reopened.\nCrowds left.\n"
+
+
 def test_group_references_keep_text_and_the_span_shows_only_the_removal(cleaner):
     text = "Senator SmithSmith says things MORE and others.\n"
     result = cleaner.explain(text, url="https://example.com/")
