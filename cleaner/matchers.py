@@ -24,8 +24,16 @@ _GROUP_REF = regex.compile(r"\\g<([^>]*)>|\\(\d+)")
 _TITLE_SUFFIX = regex.compile(r"\s+(?:\||-|–|—)\s+[^|\-–—]{1,60}$")
 
 
+# ASCII letters and digits to lower case, everything else to a space: normalise's fast path.
+_ASCII_FOLD = str.maketrans({c: chr(c).lower() if chr(c).isalnum() else " " for c in range(128)})
+_TITLE_SEPARATORS = "|-–—"
+
+
 def normalise(text: str) -> str:
     """Case and punctuation folded away, for fuzzy comparison of boilerplate lines."""
+    if text.isascii():
+        # The same result as below, at translate speed: most lines of news text are ASCII.
+        return " ".join(text.translate(_ASCII_FOLD).split())
     return _NON_WORD.sub(" ", text.lower()).strip()
 
 
@@ -279,11 +287,20 @@ class RepeatedTitleMatcher:
 def _title_forms(line: str) -> set[str]:
     """A headline as written and without a trailing site name ("… | The Hill")."""
     stripped = line.strip()
-    cut = _TITLE_SUFFIX.sub("", stripped)
-    whole = normalise(line)
+    whole = normalise(stripped)
+    cut = _without_site_suffix(stripped)
     # Unchanged text normalises the same: skip the second pass over it.
-    forms = {whole, whole if cut == line else normalise(cut)}
+    forms = {whole, whole if cut == stripped else normalise(cut)}
     return forms - {""}
+
+
+def _without_site_suffix(stripped: str) -> str:
+    # The suffix follows the last separator and holds at most 60 characters after the white
+    # space that opens it (which str.lstrip removes at least of): without that, no regex run.
+    last = max(stripped.rfind(c) for c in _TITLE_SEPARATORS)
+    if last == -1 or len(stripped[last + 1 :].lstrip()) > 60:
+        return stripped
+    return _TITLE_SUFFIX.sub("", stripped)
 
 
 def _too_long(line: str, longest: int) -> bool:
@@ -296,9 +313,7 @@ def _too_long(line: str, longest: int) -> bool:
     if len(normalise(line[:k])) <= longest:
         return False
     stripped = line.strip()
-    m = _TITLE_SUFFIX.search(stripped)
-    cut_len = m.start() if m is not None else len(stripped)
-    return cut_len >= k and len(normalise(stripped[:k])) > longest
+    return len(_without_site_suffix(stripped)) >= k and len(normalise(stripped[:k])) > longest
 
 
 MATCHERS: dict[str, type[SpanMatcher | LineMatcher | PhraseMatcher | RepeatedTitleMatcher]] = {

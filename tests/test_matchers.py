@@ -1,0 +1,41 @@
+"""Matcher shortcuts: each fast path gives exactly what its plain definition gives."""
+
+from __future__ import annotations
+
+import regex
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cleaner.compile import _Literals
+from cleaner.matchers import _TITLE_SUFFIX, _without_site_suffix, normalise
+
+# Text that looks like headlines and credits, with the characters the shortcuts care about.
+_ALPHABET = st.sampled_from([*"aZ09 _-|–—.,’'\t\u00a0\u2003é", "İ", "ß", "\u0301", "²"])
+_texts = st.text(_ALPHABET, max_size=120) | st.text(max_size=60)
+
+
+@given(_texts)
+def test_normalise_folds_case_and_punctuation_like_its_definition(text):
+    assert normalise(text) == regex.sub(r"[\W_]+", " ", text.lower()).strip()
+
+
+@given(_texts)
+def test_the_site_suffix_shortcut_cuts_what_the_pattern_cuts(text):
+    stripped = text.strip()
+    assert _without_site_suffix(stripped) == _TITLE_SUFFIX.sub("", stripped)
+
+
+_literals = st.lists(st.text(st.sampled_from("abAB -é"), min_size=1, max_size=4), max_size=6)
+
+
+@given(_literals, st.text(st.sampled_from("abAB -é\ud800"), max_size=80))
+def test_the_automaton_finds_every_occurrence_overlaps_included(literals, text):
+    automaton = _Literals((lit, i) for i, lit in enumerate(literals))
+    found = {(owner, start) for owners, start in automaton.occurrences(text) for owner in owners}
+    expected = {
+        (i, at)
+        for i, lit in enumerate(literals)
+        for at in range(len(text))
+        if text.startswith(lit, at)
+    }
+    assert found == expected
