@@ -8,7 +8,8 @@ filter that is too tight, a line window computed differently).
 What "naive" means here, rule kind by rule kind:
 
 - no prefilter: every rule of every pack whose domains apply is tried on every document;
-- ``span``: the rule's regex (compiled here from the spec, same flags) over the whole text;
+- ``span``: the rule's regex (compiled here from the spec, same flags) over the whole text,
+  or with ``per_line`` over every line, literal or not;
 - ``line``: a Python loop over the lines (split on ``\\n``), one ``fullmatch`` per line of
   ``[ \\t]*(?:pattern)[ \\t]*`` (within the rule's first/last non-blank lines);
 - ``phrase``: every line of the window is normalised and compared with every phrase with
@@ -78,7 +79,8 @@ def _flags(spec: RuleSpec) -> int:
 
 
 class NaiveSpan:
-    """Every match of the rule's regex over the whole text, tried on every document."""
+    """Every match of the rule's regex over the whole text (or every line, ``per_line``),
+    tried on every document."""
 
     def __init__(self, spec: RuleSpec) -> None:
         assert spec.pattern is not None
@@ -87,17 +89,25 @@ class NaiveSpan:
         self.literal = "\\" not in spec.replace
 
     def find(self, doc: DocView) -> list[Span]:
+        if not self.spec.per_line:
+            return self._spans(doc.text, 0)
         spans = []
-        for m in self.pattern.finditer(doc.text):
+        for start, end in lines_of(doc):  # every line on its own, literal or not
+            spans.extend(self._spans(doc.text[start:end], start))
+        return spans
+
+    def _spans(self, text: str, offset: int) -> list[Span]:
+        spans = []
+        for m in self.pattern.finditer(text):
             start, end = m.span()
             if start == end:
                 continue
             new = self.spec.replace if self.literal else m.expand(self.spec.replace)
-            spans.append(_trimmed(doc.text, start, end, new, self.id))
+            spans.append(_trimmed(text, start, end, new, self.id, offset))
         return spans
 
 
-def _trimmed(text: str, start: int, end: int, new: str, rule_id: str) -> Span:
+def _trimmed(text: str, start: int, end: int, new: str, rule_id: str, offset: int) -> Span:
     """The edit without what the replacement keeps at either end (as the engine reports it)."""
     old = text[start:end]
     limit = min(len(old), len(new))
@@ -107,7 +117,7 @@ def _trimmed(text: str, start: int, end: int, new: str, rule_id: str) -> Span:
     tail = 0
     while tail < limit - head and old[len(old) - 1 - tail] == new[len(new) - 1 - tail]:
         tail += 1
-    return Span(start + head, end - tail, rule_id, new[head : len(new) - tail])
+    return Span(offset + start + head, offset + end - tail, rule_id, new[head : len(new) - tail])
 
 
 class NaiveLine:

@@ -8,6 +8,7 @@ lazily, so a document that no rule can touch costs nothing beyond the prefilter.
 from __future__ import annotations
 
 import itertools
+import time
 from functools import cached_property
 from typing import ClassVar, Protocol
 
@@ -20,6 +21,7 @@ from cleaner.types import Span
 
 _NON_WORD = regex.compile(r"[\W_]+")
 _NONBLANK_LINE = regex.compile(r"(?m)^[^\S\n]*\S[^\n]*")
+_LINE_BREAK = regex.compile(r"\n")
 _GROUP_REF = regex.compile(r"\\g<([^>]*)>|\\(\d+)")
 _TITLE_SUFFIX = regex.compile(r"\s+(?:\||-|–|—)\s+[^|\-–—]{1,60}$")
 
@@ -55,6 +57,22 @@ class DocView:
     def nonblank_lines(self) -> list[tuple[int, int]]:
         """(start, end) of every line that holds more than white space."""
         return [m.span() for m in _NONBLANK_LINE.finditer(self.text)]
+
+    def lines_with_literals(self, rule_id: str) -> list[tuple[int, int]]:
+        """(start, end) of every line where one of the rule's literals starts, in order; all
+        lines if the prefilter could not place them (no literals, or case folding moved them)."""
+        text = self.text
+        hits = self.hits.get(rule_id)
+        starts = (
+            {text.rfind("\n", 0, hit) + 1 for hit in hits}
+            if hits is not None
+            else itertools.chain((0,), (m.end() for m in _LINE_BREAK.finditer(text)))
+        )
+        lines = []
+        for start in sorted(starts):
+            end = text.find("\n", start)
+            lines.append((start, len(text) if end == -1 else end))
+        return lines
 
     def first_nonblank_lines(self, n: int) -> list[tuple[int, int]]:
         """The first ``n`` non-blank lines, without scanning the rest of the text."""
@@ -133,18 +151,34 @@ class SpanMatcher:
                 )
 
     def find(self, doc: DocView) -> list[Span]:
+        if not self.spec.per_line:
+            return self._spans(doc.text, 0, doc.timeout)
+        # Each line on its own, as if it were the whole text; a match holds a literal, so only
+        # the lines holding one are tried. The timeout is shared by the lines of a document.
+        deadline = time.monotonic() + doc.timeout
         spans = []
-        for m in self.pattern.finditer(doc.text, timeout=doc.timeout):
+        for start, end in doc.lines_with_literals(self.id):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"{self.id}: regex time limit reached")
+            spans.extend(self._spans(doc.text[start:end], start, left))
+        return spans
+
+    def _spans(self, text: str, offset: int, timeout: float) -> list[Span]:
+        spans = []
+        for m in self.pattern.finditer(text, timeout=timeout):
             start, end = m.span()
             if start == end:
                 continue
             new = self.template if self.literal else m.expand(self.template)
-            spans.append(_minimal(doc.text, start, end, new, self.id))
+            spans.append(_minimal(text, start, end, new, self.id, offset))
         return spans
 
 
-def _minimal(text: str, start: int, end: int, new: str, rule_id: str) -> Span:
-    """Trim what the replacement keeps of the match, so the span shows only the change."""
+def _minimal(text: str, start: int, end: int, new: str, rule_id: str, offset: int = 0) -> Span:
+    """Trim what the replacement keeps of the match, so the span shows only the change.
+
+    ``offset`` is where ``text`` starts in the document."""
     old = text[start:end]
     head = 0
     limit = min(len(old), len(new))
@@ -153,7 +187,7 @@ def _minimal(text: str, start: int, end: int, new: str, rule_id: str) -> Span:
     tail = 0
     while tail < limit - head and old[-1 - tail] == new[-1 - tail]:
         tail += 1
-    return Span(start + head, end - tail, rule_id, new[head : len(new) - tail])
+    return Span(offset + start + head, offset + end - tail, rule_id, new[head : len(new) - tail])
 
 
 class LineMatcher:
@@ -186,17 +220,12 @@ class LineMatcher:
                 if m.end() > m.start()
             ]
         # A matching line holds one of the rule's literals: only those lines are tried.
-        text = doc.text
-        spans = []
-        for start in sorted({text.rfind("\n", 0, hit) + 1 for hit in hits}):
-            stop = text.find("\n", start)
-            stop = len(text) if stop == -1 else stop
-            if (
-                lo <= start < stop <= hi
-                and self.whole.fullmatch(text, start, stop, timeout=doc.timeout) is not None
-            ):
-                spans.append(Span(start, stop, self.id))
-        return spans
+        return [
+            Span(start, end, self.id)
+            for start, end in doc.lines_with_literals(self.id)
+            if lo <= start < end <= hi
+            and self.whole.fullmatch(doc.text, start, end, timeout=doc.timeout) is not None
+        ]
 
 
 class PhraseMatcher:

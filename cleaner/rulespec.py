@@ -16,7 +16,7 @@ from cleaner.errors import RuleFileError
 KINDS = ("span", "line", "phrase", "repeated-title")
 _COMMON = {"id", "kind", "description", "examples", "keep", "guard"}
 _KIND_KEYS = {
-    "span": {"pattern", "replace", "ignore_case", "requires"},
+    "span": {"pattern", "replace", "ignore_case", "requires", "per_line"},
     "line": {"pattern", "ignore_case", "requires", "first_lines", "last_lines"},
     "phrase": {"phrases", "threshold", "first_lines", "last_lines"},
     "repeated-title": {"threshold", "within"},
@@ -44,6 +44,7 @@ class RuleSpec:
     replace: str = ""
     ignore_case: bool = False
     requires: tuple[str, ...] = ()
+    per_line: bool = False
     phrases: tuple[str, ...] = ()
     threshold: float | None = None
     first_lines: int | None = None
@@ -177,6 +178,7 @@ def _rule(source: str, pack: str, index: int, item: dict[str, Any]) -> RuleSpec:
         replace=_string(source, qid, item, "replace", required=False),
         ignore_case=_bool(source, qid, item, "ignore_case", False),
         requires=_strings(source, qid, item, "requires"),
+        per_line=_bool(source, qid, item, "per_line", False),
         phrases=_strings(source, qid, item, "phrases"),
         threshold=_number(source, qid, item, "threshold", 0, 100),
         first_lines=_count(source, qid, item, "first_lines"),

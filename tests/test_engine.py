@@ -150,6 +150,37 @@ def test_a_catastrophic_regex_times_out_and_the_document_survives(write_pack):
     assert result.timed_out == ("slow.bad",)
 
 
+PER_LINE = """
+[pack]
+id = "p"
+[[rule]]
+id = "note"
+kind = "span"
+pattern = '^Note: [^.]*\\. ?'
+requires = ["Note:"]
+per_line = true
+"""
+
+
+def test_a_per_line_rule_sees_each_line_as_a_whole_text(write_pack):
+    """``^`` without ``(?m)`` anchors at every line start; the match never leaves its line."""
+    cleaner = Cleaner([write_pack(PER_LINE)], default_rules=False)
+    text = "Note: drafted. The plan stands.\nThe council met.\nNote: revised. Votes follow.\n"
+    assert cleaner.clean(text) == "The plan stands.\nThe council met.\nVotes follow.\n"
+
+
+def test_a_per_line_rule_shares_its_timeout_across_lines(write_pack):
+    pack = write_pack(
+        '[pack]\nid = "slow"\n[[rule]]\nid = "bad"\nkind = "span"\n'
+        "pattern = '(a|aa)+$'\nrequires = [\"a\"]\nper_line = true\n"
+    )
+    cleaner = Cleaner([pack], default_rules=False, timeout=0.05)
+    text = ("a" * 40 + "b\n") * 20
+    result = cleaner.explain(text)
+    assert result.text == text
+    assert result.timed_out == ("slow.bad",)
+
+
 def test_disable_by_rule_or_pack(write_pack):
     paths = [write_pack(PACK, "site.toml"), write_pack(GENERIC, "generic.toml")]
     text = "A shot (AP Photo/Jo Doe) here.\n"
