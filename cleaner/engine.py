@@ -89,8 +89,9 @@ class Cleaner:
         spans: list[Span] = []
         held: list[Span] = []
         timed_out: list[str] = []
+        memo: dict[Any, Any] = {}
         for _ in range(MAX_PASSES):
-            found, held_now, timed_now = self._one_pass(text, doc.title, table)
+            found, held_now, timed_now = self._one_pass(text, doc.title, table, memo)
             held.extend(lift(spans, held_now, text) if spans else held_now)
             timed_out.extend(t for t in timed_now if t not in timed_out)
             if not found:
@@ -101,9 +102,9 @@ class Cleaner:
         return CleanResult(text, tuple(spans), tuple(held), tuple(timed_out))
 
     def _one_pass(
-        self, text: str, title: str | None, table: RuleTable
+        self, text: str, title: str | None, table: RuleTable, memo: dict[Any, Any]
     ) -> tuple[list[Span], list[Span], list[str]]:
-        view = DocView(text, title, self.timeout * max(1.0, len(text) / 1_000_000))
+        view = DocView(text, title, self.timeout * max(1.0, len(text) / 1_000_000), memo)
         raw: list[Span] = []
         guarded_ids: set[str] = set()
         timed_out: list[str] = []

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import time
 from functools import cached_property
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 import regex
 from rapidfuzz import fuzz, process
@@ -28,7 +28,6 @@ _TITLE_SUFFIX = regex.compile(r"\s+(?:\||-|–|—)\s+[^|\-–—]{1,60}$")
 
 # ASCII letters and digits to lower case, everything else to a space: normalise's fast path.
 _ASCII_FOLD = str.maketrans({c: chr(c).lower() if chr(c).isalnum() else " " for c in range(128)})
-_TITLE_SEPARATORS = "|-–—"
 
 
 def normalise(text: str) -> str:
@@ -42,10 +41,15 @@ def normalise(text: str) -> str:
 class DocView:
     """A document as matchers see it; derived forms are computed at most once, on demand."""
 
-    def __init__(self, text: str, title: str | None, timeout: float) -> None:
+    def __init__(
+        self, text: str, title: str | None, timeout: float, memo: dict[Any, Any] | None = None
+    ) -> None:
         self.text = text
         self.title = title
         self.timeout = timeout
+        # Shared by the passes over one document: what a matcher learnt that depends only on
+        # what it keys by (line text, title), never on offsets.
+        self.memo: dict[Any, Any] = {} if memo is None else memo
         # Rule id -> start offsets of its required literals, as the prefilter found them.
         self.hits: dict[str, list[int]] = {}
 
@@ -283,28 +287,53 @@ class RepeatedTitleMatcher:
         if len(lines) < 2:
             return []
         text = doc.text
-        head = _title_forms(text[lines[0][0] : lines[0][1]])
-        first = self._references(head)
-        title = self._references(_title_forms(doc.title)) if doc.title else []
+        first_line = text[lines[0][0] : lines[0][1]]
+        # The verdicts depend on lines and title only: later passes over the same document
+        # (which mostly keep its top lines) look them up instead of normalising again.
+        refs = doc.memo.get((self.id, first_line))
+        if refs is None:
+            refs = doc.memo[(self.id, first_line)] = self._references(first_line, doc.title)
+        first, title, longest, title_seen = refs
         if not first and not title:
             return []  # nothing to compare with: no later line can match
-        # fuzz.ratio <= 200*min(a, b)/(a + b): a form longer than this cannot reach the threshold.
-        share = max(self.threshold, 1.0) / 100.0
-        longest = int(max(len(r) for r in (*first, *title)) * (2 - share) / share) + 1
         spans: list[Span] = []
-        title_seen = self._matches(head, title)
         for start, end in lines[1:]:
             line = text[start:end]
-            if len(line) > 2 * longest + 2 and _too_long(line, longest):
-                continue  # neither form can match first line or title; title_seen unchanged
-            forms = _title_forms(line)
-            is_title = self._matches(forms, title)
-            if self._matches(forms, first) or (is_title and title_seen):
+            key = (self.id, first_line, line)
+            verdict = doc.memo.get(key)
+            if verdict is None:
+                verdict = doc.memo[key] = self._verdict(line, first, title, longest)
+            is_first, is_title = verdict
+            if is_first or (is_title and title_seen):
                 spans.append(Span(start, end, self.id))
             title_seen = title_seen or is_title
         return spans
 
-    def _references(self, forms: set[str]) -> list[str]:
+    def _references(
+        self, first_line: str, doc_title: str | None
+    ) -> tuple[list[str], list[str], int, bool]:
+        """The forms to compare with (first line, title), the longest form that can still
+        match one, and whether the first line is itself the title."""
+        head = _title_forms(first_line)
+        first = self._long_enough(head)
+        title = self._long_enough(_title_forms(doc_title)) if doc_title else []
+        if not first and not title:
+            return first, title, 0, False
+        # fuzz.ratio <= 200*min(a, b)/(a + b): a form longer than this cannot reach the threshold.
+        share = max(self.threshold, 1.0) / 100.0
+        longest = int(max(len(r) for r in (*first, *title)) * (2 - share) / share) + 1
+        return first, title, longest, self._matches(head, title)
+
+    def _verdict(
+        self, line: str, first: list[str], title: list[str], longest: int
+    ) -> tuple[bool, bool]:
+        """(matches the first line, matches the title)."""
+        if len(line) > 2 * longest + 2 and _too_long(line, longest):
+            return False, False
+        forms = _title_forms(line)
+        return self._matches(forms, first), self._matches(forms, title)
+
+    def _long_enough(self, forms: set[str]) -> list[str]:
         return [f for f in forms if len(f.split()) >= self.min_words]
 
     def _matches(self, forms: set[str], refs: list[str]) -> bool:
@@ -326,7 +355,7 @@ def _title_forms(line: str) -> set[str]:
 def _without_site_suffix(stripped: str) -> str:
     # The suffix follows the last separator and holds at most 60 characters after the white
     # space that opens it (which str.lstrip removes at least of): without that, no regex run.
-    last = max(stripped.rfind(c) for c in _TITLE_SEPARATORS)
+    last = max(stripped.rfind("|"), stripped.rfind("-"), stripped.rfind("–"), stripped.rfind("—"))
     if last == -1 or len(stripped[last + 1 :].lstrip()) > 60:
         return stripped
     return _TITLE_SUFFIX.sub("", stripped)

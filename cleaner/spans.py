@@ -68,19 +68,21 @@ class _Lines:
     the start of the following line (after ``\\n``)."""
 
     def __init__(self, text: str) -> None:
-        self.starts: list[int] = []
-        self.ends: list[int] = []
-        self.nexts: list[int] = []
-        pos = 0
         parts = text.split("\n")
         if parts[-1] == "":
             parts.pop()  # the text ends with a line break: no line after it
-        for part in parts:
-            self.starts.append(pos)
-            self.ends.append(pos + len(part) - part.endswith("\r"))
-            pos = min(pos + len(part) + 1, len(text))
-            self.nexts.append(pos)
-        self.blank = [not text[s:e].strip() for s, e in zip(self.starts, self.ends, strict=True)]
+        # Comprehensions, not one loop appending to four lists: this runs on every changed text.
+        lengths = [len(part) for part in parts]
+        self.starts = list(itertools.accumulate((n + 1 for n in lengths), initial=0))[:-1]
+        self.ends = [
+            start + n - part.endswith("\r")
+            for start, n, part in zip(self.starts, lengths, parts, strict=True)
+        ]
+        self.nexts = [start + n + 1 for start, n in zip(self.starts, lengths, strict=True)]
+        if self.nexts and self.nexts[-1] > len(text):
+            self.nexts[-1] = len(text)
+        # A line without its "\r" is blank exactly when the line with it is.
+        self.blank = [not part.strip() for part in parts]
 
     def __len__(self) -> int:
         return len(self.starts)
