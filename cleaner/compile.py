@@ -38,37 +38,17 @@ class Prefilter:
     def __init__(self, rules: Sequence[Matcher]) -> None:
         self.always = frozenset(i for i, r in enumerate(rules) if not r.spec.requires)
         self.ids = [r.id for r in rules]
-        self._exact = _Literals(
-            (lit, i)
-            for i, r in enumerate(rules)
-            if not r.spec.ignore_case
-            for lit in r.spec.requires
-        )
-        self._folded = _Literals(
-            (lit.lower(), i)
-            for i, r in enumerate(rules)
-            if r.spec.ignore_case
-            for lit in r.spec.requires
-        )
+        self._literals = _Literals((lit, i) for i, r in enumerate(rules) for lit in r.spec.requires)
 
     def candidates(self, doc: DocView) -> set[int]:
         """Indexes of the rules that may match; where their literals start goes to ``doc.hits``."""
         hits: defaultdict[int, list[int]] = defaultdict(list)
-        for owners, start in self._exact.occurrences(doc.text):
+        for owners, start in self._literals.occurrences(doc.text):
             for i in owners:
                 hits[i].append(start)
-        found = set(self.always)
-        if self._folded:
-            # Lower-casing can change a text's length; offsets are kept only where it did not.
-            same_offsets = len(doc.lower) == len(doc.text)
-            for owners, start in self._folded.occurrences(doc.lower):
-                for i in owners:
-                    if same_offsets:
-                        hits[i].append(start)
-                    else:
-                        found.add(i)
-        found.update(hits)
         doc.hits = {self.ids[i]: starts for i, starts in hits.items()}
+        found = set(hits)
+        found |= self.always
         return found
 
 
@@ -90,9 +70,6 @@ class _Literals:
             if len(self.literals) > self.FEW
             else None
         )
-
-    def __bool__(self) -> bool:
-        return bool(self.literals)
 
     def occurrences(self, text: str) -> list[tuple[frozenset[int], int]]:
         """(owners, start offset) of every occurrence, overlapping ones included."""

@@ -1,7 +1,7 @@
 """Matchers: one class per rule kind, each turning a document into raw spans.
 
 A matcher is compiled once from its :class:`RuleSpec` and then only reads documents; all state
-per document lives in :class:`DocView`, which computes derived forms (lower case, line offsets)
+per document lives in :class:`DocView`, which computes derived forms (line offsets)
 lazily, so a document that no rule can touch costs nothing beyond the prefilter.
 """
 
@@ -54,17 +54,13 @@ class DocView:
         self.hits: dict[str, list[int]] = {}
 
     @cached_property
-    def lower(self) -> str:
-        return self.text.lower()
-
-    @cached_property
     def nonblank_lines(self) -> list[tuple[int, int]]:
         """(start, end) of every line that holds more than white space."""
         return [m.span() for m in _NONBLANK_LINE.finditer(self.text)]
 
     def lines_with_literals(self, rule_id: str) -> list[tuple[int, int]]:
         """(start, end) of every line where one of the rule's literals starts, in order; all
-        lines if the prefilter could not place them (no literals, or case folding moved them)."""
+        lines for a rule without literals."""
         text = self.text
         hits = self.hits.get(rule_id)
         starts = (

@@ -181,6 +181,17 @@ def test_a_per_line_rule_shares_its_timeout_across_lines(write_pack):
     assert result.timed_out == ("slow.bad",)
 
 
+def test_required_literals_match_as_written_and_ignore_case_is_for_the_pattern(write_pack):
+    pack = write_pack(
+        '[pack]\nid = "p"\n[[rule]]\nid = "promo"\nkind = "line"\n'
+        "pattern = 'sponsored content'\nignore_case = true\nrequires = [\"Sponsored\"]\n"
+    )
+    cleaner = Cleaner([pack], default_rules=False)
+    body = "The council met on Tuesday and voted on the budget for the coming year.\n"
+    assert cleaner.clean(body + "Sponsored CONTENT\n") == body
+    assert cleaner.clean(body + "SPONSORED CONTENT\n") == body + "SPONSORED CONTENT\n"
+
+
 def test_disable_by_rule_or_pack(write_pack):
     paths = [write_pack(PACK, "site.toml"), write_pack(GENERIC, "generic.toml")]
     text = "A shot (AP Photo/Jo Doe) here.\n"
