@@ -324,9 +324,13 @@ class RepeatedTitleMatcher:
         self, line: str, first: list[str], title: list[str], longest: int
     ) -> tuple[bool, bool]:
         """(matches the first line, matches the title)."""
-        if len(line) > 2 * longest + 2 and _too_long(line, longest):
+        stripped = line.strip()
+        cut = _without_site_suffix(stripped)
+        # Normalising keeps every ASCII letter and digit: counting them is a lower bound on
+        # both forms' length (the whole line holds the cut one), at a fraction of the cost.
+        if _ascii_alnum_count(cut) > longest:
             return False, False
-        forms = _title_forms(line)
+        forms = _forms(stripped, cut)
         return self._matches(forms, first), self._matches(forms, title)
 
     def _long_enough(self, forms: set[str]) -> list[str]:
@@ -341,8 +345,11 @@ class RepeatedTitleMatcher:
 def _title_forms(line: str) -> set[str]:
     """A headline as written and without a trailing site name ("… | The Hill")."""
     stripped = line.strip()
+    return _forms(stripped, _without_site_suffix(stripped))
+
+
+def _forms(stripped: str, cut: str) -> set[str]:
     whole = normalise(stripped)
-    cut = _without_site_suffix(stripped)
     # Unchanged text normalises the same: skip the second pass over it.
     forms = {whole, whole if cut == stripped else normalise(cut)}
     return forms - {""}
@@ -357,17 +364,11 @@ def _without_site_suffix(stripped: str) -> str:
     return _TITLE_SUFFIX.sub("", stripped)
 
 
-def _too_long(line: str, longest: int) -> bool:
-    """Whether both title forms of ``line`` surely normalise to more than ``longest`` chars.
+_NOT_ASCII_ALNUM = bytes(b for b in range(256) if not (chr(b).isascii() and chr(b).isalnum()))
 
-    A prefix normalises to no more characters than the whole, so normalising ``2*longest + 2``
-    characters of each form is enough to know.
-    """
-    k = 2 * longest + 2
-    if len(normalise(line[:k])) <= longest:
-        return False
-    stripped = line.strip()
-    return len(_without_site_suffix(stripped)) >= k and len(normalise(stripped[:k])) > longest
+
+def _ascii_alnum_count(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass").translate(None, _NOT_ASCII_ALNUM))
 
 
 MATCHERS: dict[str, type[SpanMatcher | LineMatcher | PhraseMatcher | RepeatedTitleMatcher]] = {

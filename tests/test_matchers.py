@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cleaner.compile import _Literals
-from cleaner.matchers import _TITLE_SUFFIX, _without_site_suffix, normalise
+from cleaner.matchers import _TITLE_SUFFIX, _ascii_alnum_count, _without_site_suffix, normalise
 
 # Text that looks like headlines and credits, with the characters the shortcuts care about.
 _ALPHABET = st.sampled_from([*"aZ09 _-|–—.,’'\t\u00a0\u2003é", "İ", "ß", "\u0301", "²"])
@@ -40,3 +40,9 @@ def test_literal_search_finds_every_occurrence_overlaps_included(literals, text)
         if text.startswith(lit, at)
     }
     assert found == expected
+
+
+@given(_texts)
+def test_counting_ascii_letters_and_digits_never_overestimates_a_normalised_length(text):
+    """Repeated-title skips lines by this count; it must be a lower bound to skip safely."""
+    assert _ascii_alnum_count(text) <= len(normalise(text))
