@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import itertools
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
+from itertools import repeat
+from operator import add, not_
 
 from cleaner.types import Span
 
@@ -71,18 +73,20 @@ class _Lines:
         parts = text.split("\n")
         if parts[-1] == "":
             parts.pop()  # the text ends with a line break: no line after it
-        # Comprehensions, not one loop appending to four lists: this runs on every changed text.
-        lengths = [len(part) for part in parts]
-        self.starts = list(itertools.accumulate((n + 1 for n in lengths), initial=0))[:-1]
-        self.ends = [
-            start + n - part.endswith("\r")
-            for start, n, part in zip(self.starts, lengths, parts, strict=True)
-        ]
-        self.nexts = [start + n + 1 for start, n in zip(self.starts, lengths, strict=True)]
+        # Built with map and accumulate, which loop in C: this runs on every changed text.
+        lengths = list(map(len, parts))
+        self.starts = list(itertools.accumulate(map(add, lengths, repeat(1)), initial=0))
+        self.nexts = self.starts[1:]
+        del self.starts[-1]
         if self.nexts and self.nexts[-1] > len(text):
             self.nexts[-1] = len(text)
+        self.ends = list(map(add, self.starts, lengths))
+        if "\r" in text:
+            self.ends = [
+                end - part.endswith("\r") for end, part in zip(self.ends, parts, strict=True)
+            ]
         # A line without its "\r" is blank exactly when the line with it is.
-        self.blank = [not part.strip() for part in parts]
+        self.blank = list(map(not_, map(str.strip, parts)))
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -203,33 +207,50 @@ def _run(text: str, pos: int, limit: int) -> int:
 
 
 def _blank_line_spans(text: str, lines: _Lines, whole: list[Span]) -> list[Span]:
-    """Blank lines to drop so that removals create no new blank runs, at the edges or inside."""
+    """Blank lines to drop so that removals create no new blank runs, at the edges or inside.
+
+    Only the neighbourhood of removed lines is visited: a run of blank lines that a removal
+    joins is the kept part of a stretch of lines that are all blank or removed.
+    """
     if not whole:
         return []
     n = len(lines)
+    blank = lines.blank
     removed = {lines.index(s.start): s.rule_id for s in whole}
-    content = [i for i in range(n) if not lines.blank[i]]
-    leading = content[0] if content else n
-    trailing = n - 1 - content[-1] if content else n
-    kept = [i for i in range(n) if i not in removed]
-    kept_content = [i for i in kept if not lines.blank[i]]
+    content = _first(range(n), lambda i: not blank[i])
+    leading = n if content is None else content
+    last_content = _first(range(n - 1, -1, -1), lambda i: not blank[i])
+    trailing = n if last_content is None else n - 1 - last_content
+    kept_content = (
+        _first(range(n), lambda i: not blank[i] and i not in removed),
+        _first(range(n - 1, -1, -1), lambda i: not blank[i] and i not in removed),
+    )
     drop: dict[int, str] = {}
-    run: list[int] = []
-    for i in [*kept, None]:
-        if i is not None and lines.blank[i]:
-            run.append(i)
-            continue
-        if run and any(j in removed for j in range(run[0] - 1, run[-1] + 2)):
+    end = -1
+    for line in sorted(removed):
+        if line <= end:
+            continue  # inside the stretch already handled
+        start = line
+        while start > 0 and (blank[start - 1] or start - 1 in removed):
+            start -= 1
+        end = line
+        while end < n - 1 and (blank[end + 1] or end + 1 in removed):
+            end += 1
+        run = [i for i in range(start, end + 1) if i not in removed]
+        if run:
             for j in _surplus(run, kept_content, leading, trailing):
                 drop[j] = _nearest(removed, j)
-        run = []
     extra = [Span(lines.starts[j], lines.nexts[j], rule) for j, rule in drop.items()]
-    survivors = [i for i in kept if i not in drop]
-    if (n - 1) in removed and survivors and not text.endswith(("\n", "\r")):
+    if (n - 1) in removed and not text.endswith(("\n", "\r")):
         # The original ended without a line break; so must the result.
-        last = survivors[-1]
-        extra.append(Span(lines.ends[last], lines.nexts[last], _nearest(removed, last + 1)))
+        last = _first(range(n - 1, -1, -1), lambda i: i not in removed and i not in drop)
+        if last is not None:
+            extra.append(Span(lines.ends[last], lines.nexts[last], _nearest(removed, last + 1)))
     return extra
+
+
+def _first(indexes: Iterable[int], wanted: Callable[[int], bool]) -> int | None:
+    return next((i for i in indexes if wanted(i)), None)
 
 
 def _nearest(removed: dict[int, str], line: int) -> str:
@@ -237,11 +258,17 @@ def _nearest(removed: dict[int, str], line: int) -> str:
     return removed[min(removed, key=lambda j: (abs(j - line), j))]
 
 
-def _surplus(run: list[int], kept_content: list[int], leading: int, trailing: int) -> list[int]:
-    """The blank lines of ``run`` beyond what the original had at that place."""
-    if not kept_content or run[0] < kept_content[0]:
+def _surplus(
+    run: list[int], kept_content: tuple[int | None, int | None], leading: int, trailing: int
+) -> list[int]:
+    """The blank lines of ``run`` beyond what the original had at that place.
+
+    ``kept_content`` is the first and the last line with text that stays (None: there is none).
+    """
+    first, last = kept_content
+    if first is None or last is None or run[0] < first:
         return run[min(len(run), leading) :]
-    if run[-1] > kept_content[-1]:
+    if run[-1] > last:
         return run[: len(run) - min(len(run), trailing)]
     longest = current = 1
     for a, b in itertools.pairwise(run):
