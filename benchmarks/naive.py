@@ -135,7 +135,7 @@ class NaiveLine:
         for start, end in window(
             doc.text, lines_of(doc), self.spec.first_lines, self.spec.last_lines
         ):
-            if end > start and self.pattern.fullmatch(doc.text, start, end) is not None:
+            if end > start and self.pattern.fullmatch(doc.text[start:end]) is not None:
                 spans.append(Span(start, end, self.id))
         return spans
 

@@ -152,33 +152,39 @@ class SpanMatcher:
 
     def find(self, doc: DocView) -> list[Span]:
         if not self.spec.per_line:
-            return self._spans(doc.text, 0, doc.timeout)
+            return self._spans(doc.text, doc.timeout)
         # Each line on its own, as if it were the whole text; a match holds a literal, so only
         # the lines holding one are tried. The timeout is shared by the lines of a document.
+        # What a line yields depends on its text alone: other passes look it up.
         deadline = time.monotonic() + doc.timeout
-        spans = []
+        spans: list[Span] = []
         for start, end in doc.lines_with_literals(self.id):
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"{self.id}: regex time limit reached")
-            spans.extend(self._spans(doc.text[start:end], start, left))
+            line = doc.text[start:end]
+            key = (self.id, line)
+            found = doc.memo.get(key)
+            if found is None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"{self.id}: regex time limit reached")
+                found = doc.memo[key] = self._spans(line, left)
+            spans.extend(
+                Span(s.start + start, s.end + start, s.rule_id, s.replacement) for s in found
+            )
         return spans
 
-    def _spans(self, text: str, offset: int, timeout: float) -> list[Span]:
+    def _spans(self, text: str, timeout: float) -> list[Span]:
         spans = []
         for m in self.pattern.finditer(text, timeout=timeout):
             start, end = m.span()
             if start == end:
                 continue
             new = self.template if self.literal else m.expand(self.template)
-            spans.append(_minimal(text, start, end, new, self.id, offset))
+            spans.append(_minimal(text, start, end, new, self.id))
         return spans
 
 
-def _minimal(text: str, start: int, end: int, new: str, rule_id: str, offset: int = 0) -> Span:
-    """Trim what the replacement keeps of the match, so the span shows only the change.
-
-    ``offset`` is where ``text`` starts in the document."""
+def _minimal(text: str, start: int, end: int, new: str, rule_id: str) -> Span:
+    """Trim what the replacement keeps of the match, so the span shows only the change."""
     old = text[start:end]
     head = 0
     limit = min(len(old), len(new))
@@ -187,45 +193,41 @@ def _minimal(text: str, start: int, end: int, new: str, rule_id: str, offset: in
     tail = 0
     while tail < limit - head and old[-1 - tail] == new[-1 - tail]:
         tail += 1
-    return Span(offset + start + head, offset + end - tail, rule_id, new[head : len(new) - tail])
+    return Span(start + head, end - tail, rule_id, new[head : len(new) - tail])
 
 
 class LineMatcher:
-    """A regex that must match a whole line; the line is dropped."""
+    """A regex that must match a whole line, the line alone (``^`` and ``$`` are its ends);
+    the line is dropped."""
 
     kind: ClassVar[str] = "line"
 
     def __init__(self, spec: RuleSpec) -> None:
         self.spec = spec
         self.id = spec.qualified_id
-        compile_pattern(spec)  # refuses a bad pattern now; the line forms compile on first use
+        compile_pattern(spec)  # refuses a bad pattern now; the line form compiles on first use
 
     @cached_property
     def whole(self) -> regex.Pattern[str]:
-        """The rule on one line: fullmatched against the lines that hold a literal."""
+        """The rule as a fullmatch of one line, surrounding spaces allowed."""
         return regex.compile(rf"(?m)[^\S\n]*(?:{self.spec.pattern})[^\S\n]*", _flags(self.spec))
-
-    @cached_property
-    def pattern(self) -> regex.Pattern[str]:
-        """The rule as a search over every line, for a rule whose literals cannot be placed."""
-        return regex.compile(rf"(?m)^[^\S\n]*(?:{self.spec.pattern})[^\S\n]*$", _flags(self.spec))
 
     def find(self, doc: DocView) -> list[Span]:
         lo, hi = doc.window(self.spec.first_lines, self.spec.last_lines)
-        hits = doc.hits.get(self.id)
-        if hits is None:
-            return [
-                Span(*m.span(), self.id)
-                for m in self.pattern.finditer(doc.text, lo, hi, timeout=doc.timeout)
-                if m.end() > m.start()
-            ]
-        # A matching line holds one of the rule's literals: only those lines are tried.
-        return [
-            Span(start, end, self.id)
-            for start, end in doc.lines_with_literals(self.id)
-            if lo <= start < end <= hi
-            and self.whole.fullmatch(doc.text, start, end, timeout=doc.timeout) is not None
-        ]
+        # A matching line holds one of the rule's literals: only those lines are tried. The
+        # verdict depends on the line's text alone: other passes look it up.
+        spans = []
+        for start, end in doc.lines_with_literals(self.id):
+            if not lo <= start < end <= hi:
+                continue
+            line = doc.text[start:end]
+            key = (self.id, line)
+            hit = doc.memo.get(key)
+            if hit is None:
+                hit = doc.memo[key] = self.whole.fullmatch(line, timeout=doc.timeout) is not None
+            if hit:
+                spans.append(Span(start, end, self.id))
+        return spans
 
 
 class PhraseMatcher:
