@@ -291,7 +291,7 @@ class RepeatedTitleMatcher:
         refs = doc.memo.get((self.id, first_line))
         if refs is None:
             refs = doc.memo[(self.id, first_line)] = self._references(first_line, doc.title)
-        first, title, longest, title_seen = refs
+        first, title, bands, title_seen = refs
         if not first and not title:
             return []  # nothing to compare with: no later line can match
         spans: list[Span] = []
@@ -300,7 +300,7 @@ class RepeatedTitleMatcher:
             key = (self.id, first_line, line)
             verdict = doc.memo.get(key)
             if verdict is None:
-                verdict = doc.memo[key] = self._verdict(line, first, title, longest)
+                verdict = doc.memo[key] = self._verdict(line, first, title, bands)
             is_first, is_title = verdict
             if is_first or (is_title and title_seen):
                 spans.append(Span(start, end, self.id))
@@ -309,28 +309,34 @@ class RepeatedTitleMatcher:
 
     def _references(
         self, first_line: str, doc_title: str | None
-    ) -> tuple[list[str], list[str], int, bool]:
-        """The forms to compare with (first line, title), the longest form that can still
-        match one, and whether the first line is itself the title."""
+    ) -> tuple[list[str], list[str], list[tuple[int, int]], bool]:
+        """The forms to compare with (first line, title), the band of lengths a form needs to
+        reach the threshold against each, and whether the first line is itself the title."""
         head = _title_forms(first_line)
         first = self._long_enough(head)
         title = self._long_enough(_title_forms(doc_title)) if doc_title else []
-        if not first and not title:
-            return first, title, 0, False
-        # fuzz.ratio <= 200*min(a, b)/(a + b): a form longer than this cannot reach the threshold.
-        share = max(self.threshold, 1.0) / 100.0
-        longest = int(max(len(r) for r in (*first, *title)) * (2 - share) / share) + 1
-        return first, title, longest, self._matches(head, title)
+        # fuzz.ratio <= 200*min(a, b)/(a + b), so a form of length a can reach t against a
+        # reference of length b only if t*b/(200 - t) <= a <= (200 - t)*b/t (widened by one
+        # for rounding).
+        t = max(self.threshold, 1.0)
+        bands = [
+            (int(t * len(r) / (200 - t)) - 1, int((200 - t) * len(r) / t) + 1)
+            for r in (*first, *title)
+        ]
+        return first, title, bands, bool(title) and self._matches(head, title)
 
     def _verdict(
-        self, line: str, first: list[str], title: list[str], longest: int
+        self, line: str, first: list[str], title: list[str], bands: list[tuple[int, int]]
     ) -> tuple[bool, bool]:
         """(matches the first line, matches the title)."""
         stripped = line.strip()
         cut = _without_site_suffix(stripped)
-        # Normalising keeps every ASCII letter and digit: counting them is a lower bound on
-        # both forms' length (the whole line holds the cut one), at a fraction of the cost.
-        if _ascii_alnum_count(cut) > longest:
+        # Both forms' lengths lie between the ASCII letters and digits of the cut one
+        # (normalising keeps each) and the length of the lower-cased line (it never grows
+        # more): outside every reference's band, no comparison is needed.
+        shortest = _ascii_alnum_count(cut)
+        longest = len(stripped) if stripped.isascii() else len(stripped.lower())
+        if all(hi < shortest or lo > longest for lo, hi in bands):
             return False, False
         forms = _forms(stripped, cut)
         return self._matches(forms, first), self._matches(forms, title)
