@@ -7,7 +7,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cleaner.compile import _Literals
-from cleaner.matchers import _TITLE_SUFFIX, _ascii_alnum_count, _without_site_suffix, normalise
+from cleaner.matchers import (
+    _TITLE_SUFFIX,
+    RepeatedTitleMatcher,
+    _ascii_alnum_count,
+    _title_forms,
+    _without_site_suffix,
+    normalise,
+)
+from cleaner.rulespec import RuleSpec
 
 # Text that looks like headlines and credits, with the characters the shortcuts care about.
 _ALPHABET = st.sampled_from([*"aZ09 _-|–—.,’'\t\u00a0\u2003é", "İ", "ß", "\u0301", "²"])
@@ -46,3 +54,21 @@ def test_literal_search_finds_every_occurrence_overlaps_included(literals, text)
 def test_counting_ascii_letters_and_digits_never_overestimates_a_normalised_length(text):
     """Repeated-title skips lines by this count; it must be a lower bound to skip safely."""
     assert _ascii_alnum_count(text) <= len(normalise(text))
+
+
+_words = st.lists(st.sampled_from(["Senate", "vote", "bill", "É", "a", "the", "—", "|", "Hill"]))
+
+
+@given(_words, _words, st.text(_ALPHABET, max_size=6))
+def test_repeated_title_length_bands_only_skip_lines_that_cannot_match(head, title, noise):
+    """The band check answers as the full comparison does, near the edges of the bands too:
+    copies of the references grown or cut by up to a third."""
+    matcher = RepeatedTitleMatcher(RuleSpec(pack="p", id="t", kind="repeated-title", source="-"))
+    first_line, doc_title = " ".join(head) + noise, " ".join(title)
+    first, titles, bands, _ = matcher._references(first_line, doc_title)
+    for ref in (first_line, doc_title):
+        for k in range(len(ref) // 3 + 2):
+            for line in (f"{ref} {'x' * k}", ref[: len(ref) - k], f"{'é' * k} {ref}"):
+                forms = _title_forms(line)
+                expected = (matcher._matches(forms, first), matcher._matches(forms, titles))
+                assert matcher._verdict(line, first, titles, bands) == expected
