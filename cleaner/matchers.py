@@ -26,15 +26,20 @@ _GROUP_REF = regex.compile(r"\\g<([^>]*)>|\\(\d+)")
 _TITLE_SUFFIX = regex.compile(r"\s+(?:\||-|–|—)\s+[^|\-–—]{1,60}$")
 
 
-# ASCII letters and digits to lower case, everything else to a space: normalise's fast path.
-_ASCII_FOLD = str.maketrans({c: chr(c).lower() if chr(c).isalnum() else " " for c in range(128)})
+# normalise's fast path: ASCII letters and digits to lower case, other ASCII and the
+# punctuation of news text (curly quotes, dashes, no-break space) to a space.
+_FOLD = str.maketrans(
+    {c: chr(c).lower() if chr(c).isalnum() else " " for c in range(128)}
+    | {ord(c): " " for c in "‘’“”–—…•·«»\u00a0"}
+)
 
 
 def normalise(text: str) -> str:
     """Case and punctuation folded away, for fuzzy comparison of boilerplate lines."""
-    if text.isascii():
-        # The same result as below, at translate speed: most lines of news text are ASCII.
-        return " ".join(text.translate(_ASCII_FOLD).split())
+    folded = text.translate(_FOLD)
+    if folded.isascii():
+        # The same result as below, at translate speed: most lines of news text get here.
+        return " ".join(folded.split())
     return _NON_WORD.sub(" ", text.lower()).strip()
 
 

@@ -18,7 +18,7 @@ from cleaner.matchers import (
 from cleaner.rulespec import RuleSpec
 
 # Text that looks like headlines and credits, with the characters the shortcuts care about.
-_ALPHABET = st.sampled_from([*"aZ09 _-|–—.,’'\t\u00a0\u2003é", "İ", "ß", "\u0301", "²"])
+_ALPHABET = st.sampled_from([*"aZ09 _-|–—.,’“”…'\t\u00a0\u2003é", "İ", "ß", "\u0301", "²"])
 _texts = st.text(_ALPHABET, max_size=120) | st.text(max_size=60)
 
 
