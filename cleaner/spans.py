@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
 from itertools import repeat
 from operator import add, not_
 
@@ -59,7 +58,7 @@ def _without_overlaps(spans: Iterable[Span]) -> list[Span]:
         if kept and span.start < kept[-1].end:
             last = kept[-1]
             if not last.replacement and not span.replacement and span.end > last.end:
-                kept[-1] = replace(last, end=span.end)
+                kept[-1] = Span(last.start, span.end, last.rule_id, last.replacement)
             continue
         kept.append(span)
     return kept
@@ -93,7 +92,8 @@ class _Lines:
 
     def index(self, offset: int) -> int:
         """The line holding ``offset`` (a line's break belongs to it)."""
-        return max(0, bisect_right(self.starts, offset) - 1)
+        i = bisect_right(self.starts, offset) - 1
+        return i if i > 0 else 0
 
 
 def _split_emptied_lines(
@@ -143,9 +143,11 @@ def _outside(span: Span, whole: Sequence[Span]) -> list[Span]:
         next_pieces = []
         for piece in pieces:
             if piece.start < cut.start:
-                next_pieces.append(replace(piece, end=min(piece.end, cut.start)))
+                next_pieces.append(
+                    Span(piece.start, min(piece.end, cut.start), piece.rule_id, piece.replacement)
+                )
             if piece.end > cut.end:
-                next_pieces.append(replace(piece, start=max(piece.start, cut.end), replacement=""))
+                next_pieces.append(Span(max(piece.start, cut.end), piece.end, piece.rule_id))
         pieces = next_pieces
     return [p for p in pieces if p.end > p.start or p.replacement]
 
@@ -178,7 +180,8 @@ def _tidy_inline(text: str, lines: _Lines, spans: list[Span]) -> list[Span]:
 def _seam(text: str, lines: _Lines, cluster: list[Span]) -> list[Span]:
     first, last = cluster[0], cluster[-1]
     spans = [
-        replace(s, end=n.start) if n.start > s.end else s for s, n in itertools.pairwise(cluster)
+        Span(s.start, n.start, s.rule_id, s.replacement) if n.start > s.end else s
+        for s, n in itertools.pairwise(cluster)
     ]
     spans.append(last)
     line = lines.index(first.start)
@@ -188,14 +191,14 @@ def _seam(text: str, lines: _Lines, cluster: list[Span]) -> list[Span]:
     right = text[end] if end < line_end else ""
     right_ws = _run(text, end, line_end)
     if right_ws and (not left or left in _HSPACE):
-        spans[-1] = replace(spans[-1], end=end + right_ws)
+        spans[-1] = _with(spans[-1], end=end + right_ws)
     elif left in _HSPACE and left and (not right or right in _CLOSING):
         back = start
         while back > line_start and text[back - 1] in _HSPACE:
             back -= 1
-        spans[0] = replace(spans[0], start=back)
+        spans[0] = _with(spans[0], start=back)
     elif left.isalnum() and right.isalnum():
-        spans[-1] = replace(spans[-1], replacement=" ")
+        spans[-1] = _with(spans[-1], replacement=" ")
     return spans
 
 
@@ -277,6 +280,18 @@ def _surplus(
     return run[longest:]
 
 
+def _with(
+    span: Span, *, start: int | None = None, end: int | None = None, replacement: str | None = None
+) -> Span:
+    """``span`` with some fields changed (dataclasses.replace, without its generic cost)."""
+    return Span(
+        span.start if start is None else start,
+        span.end if end is None else end,
+        span.rule_id,
+        span.replacement if replacement is None else replacement,
+    )
+
+
 def _merge_touching(spans: list[Span]) -> list[Span]:
     """Adjacent deletions of one rule are one edit."""
     out: list[Span] = []
@@ -288,7 +303,7 @@ def _merge_touching(spans: list[Span]) -> list[Span]:
             and not out[-1].replacement
             and not span.replacement
         ):
-            out[-1] = replace(out[-1], end=span.end)
+            out[-1] = Span(out[-1].start, span.end, span.rule_id)
         else:
             out.append(span)
     return out
@@ -354,7 +369,9 @@ def lift(first: Sequence[Span], second: Sequence[Span], middle: str) -> list[Spa
             groups.append((start, end, mid_start, mid_end, [span]))
     lifted = []
     for start, end, mid_start, mid_end, members in groups:
-        local = [replace(s, start=s.start - mid_start, end=s.end - mid_start) for s in members]
+        local = [
+            Span(s.start - mid_start, s.end - mid_start, s.rule_id, s.replacement) for s in members
+        ]
         new = apply_spans(middle[mid_start:mid_end], local)
         lifted.append(Span(start, end, members[0].rule_id, new))
     return lifted
