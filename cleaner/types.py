@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,11 @@ class Span:
         if not 0 <= self.start <= self.end:
             raise ValueError(f"span bounds out of order: {self.start}..{self.end}")
 
+    def __reduce__(self) -> tuple[type[Span], tuple[int, int, str, str]]:
+        # Results cross from worker processes by the thousand: rebuilding from the fields is
+        # twice as fast as the generic state protocol of slotted, frozen dataclasses.
+        return (Span, (self.start, self.end, self.rule_id, self.replacement))
+
 
 @dataclass(frozen=True, slots=True)
 class CleanResult:
@@ -43,6 +49,9 @@ class CleanResult:
     spans: tuple[Span, ...] = ()
     held_back: tuple[Span, ...] = ()
     timed_out: tuple[str, ...] = field(default=())
+
+    def __reduce__(self) -> tuple[type[CleanResult], tuple[Any, ...]]:
+        return (CleanResult, (self.text, self.spans, self.held_back, self.timed_out))
 
     @property
     def changed(self) -> bool:

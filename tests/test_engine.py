@@ -205,6 +205,11 @@ def test_a_cleaner_survives_pickling(cleaner):
     assert clone.clean(text) == cleaner.clean(text)
 
 
+def test_results_survive_pickling_as_workers_send_them(cleaner):
+    result = cleaner.explain("Crowds gathered (AP Photo/Jo Doe) outside.\n")
+    assert pickle.loads(pickle.dumps(result)) == result
+
+
 def test_unchanged_documents_report_no_spans(cleaner):
     result = cleaner.clean_document(Document("Nothing to see here.\n"))
     assert result.text == "Nothing to see here.\n"
