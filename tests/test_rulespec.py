@@ -38,6 +38,21 @@ def test_unknown_key_is_named(write_pack):
     assert message.startswith("PACK: rule x.ad -> treshold: unknown key for a line rule; allowed:")
 
 
+def test_per_line_is_for_span_rules_and_must_be_true_or_false(write_pack):
+    on_a_line_rule = '[pack]\nid = "x"\n' + GOOD_RULE + "per_line = true\n"
+    assert "per_line: unknown key for a line rule" in refusal(write_pack, on_a_line_rule)
+    span = (
+        '[pack]\nid = "x"\n[[rule]]\nid = "s"\nkind = "span"\npattern = \'ab\'\nper_line = "yes"\n'
+    )
+    assert refusal(write_pack, span) == "PACK: rule x.s -> per_line: must be true or false"
+
+
+def test_wrapping_cannot_make_a_broken_line_pattern_valid(write_pack):
+    """A line rule's pattern is checked as written, before it is wrapped to match a line."""
+    body = '[pack]\nid = "x"\n[[rule]]\nid = "l"\nkind = "line"\npattern = \'a)|(b\'\n'
+    assert refusal(write_pack, body).startswith("PACK: rule x.l -> pattern: unbalanced parenthesis")
+
+
 def test_duplicate_rule_id(write_pack):
     body = '[pack]\nid = "x"\n' + GOOD_RULE + GOOD_RULE
     assert refusal(write_pack, body) == "PACK: rule x.ad -> id: duplicate rule id in this pack"
