@@ -58,7 +58,7 @@ def _without_overlaps(spans: Iterable[Span]) -> list[Span]:
         if kept and span.start < kept[-1].end:
             last = kept[-1]
             if not last.replacement and not span.replacement and span.end > last.end:
-                kept[-1] = Span(last.start, span.end, last.rule_id, last.replacement)
+                kept[-1] = _with(last, end=span.end)
             continue
         kept.append(span)
     return kept
@@ -143,11 +143,9 @@ def _outside(span: Span, whole: Sequence[Span]) -> list[Span]:
         next_pieces = []
         for piece in pieces:
             if piece.start < cut.start:
-                next_pieces.append(
-                    Span(piece.start, min(piece.end, cut.start), piece.rule_id, piece.replacement)
-                )
+                next_pieces.append(_with(piece, end=min(piece.end, cut.start)))
             if piece.end > cut.end:
-                next_pieces.append(Span(max(piece.start, cut.end), piece.end, piece.rule_id))
+                next_pieces.append(_with(piece, start=max(piece.start, cut.end), replacement=""))
         pieces = next_pieces
     return [p for p in pieces if p.end > p.start or p.replacement]
 
@@ -180,8 +178,7 @@ def _tidy_inline(text: str, lines: _Lines, spans: list[Span]) -> list[Span]:
 def _seam(text: str, lines: _Lines, cluster: list[Span]) -> list[Span]:
     first, last = cluster[0], cluster[-1]
     spans = [
-        Span(s.start, n.start, s.rule_id, s.replacement) if n.start > s.end else s
-        for s, n in itertools.pairwise(cluster)
+        _with(s, end=n.start) if n.start > s.end else s for s, n in itertools.pairwise(cluster)
     ]
     spans.append(last)
     line = lines.index(first.start)
@@ -303,7 +300,7 @@ def _merge_touching(spans: list[Span]) -> list[Span]:
             and not out[-1].replacement
             and not span.replacement
         ):
-            out[-1] = Span(out[-1].start, span.end, span.rule_id)
+            out[-1] = _with(out[-1], end=span.end)
         else:
             out.append(span)
     return out
@@ -369,9 +366,7 @@ def lift(first: Sequence[Span], second: Sequence[Span], middle: str) -> list[Spa
             groups.append((start, end, mid_start, mid_end, [span]))
     lifted = []
     for start, end, mid_start, mid_end, members in groups:
-        local = [
-            Span(s.start - mid_start, s.end - mid_start, s.rule_id, s.replacement) for s in members
-        ]
+        local = [_with(s, start=s.start - mid_start, end=s.end - mid_start) for s in members]
         new = apply_spans(middle[mid_start:mid_end], local)
         lifted.append(Span(start, end, members[0].rule_id, new))
     return lifted
