@@ -7,7 +7,7 @@ which rules' required literals occur, and only those rules' regexes run.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from ahocorasick_rs import AhoCorasick, Implementation
 
 from cleaner.errors import ConfigError
-from cleaner.matchers import MATCHERS, DocView, Matcher
+from cleaner.matchers import MATCHERS, DocView, Matcher, find_all
 from cleaner.rulespec import PackSpec
 
 
@@ -77,7 +77,7 @@ class _Literals:
             return [
                 (owners, at)
                 for literal, owners in zip(self.literals, self.owners, strict=True)
-                for at in _find_all(text, literal)
+                for at in find_all(text, literal)
             ]
         try:
             found = self._automaton.find_matches_as_indexes(text, overlapping=True)
@@ -87,13 +87,6 @@ class _Literals:
             text = text.encode("utf-8", "replace").decode("utf-8")
             found = self._automaton.find_matches_as_indexes(text, overlapping=True)
         return [(self.owners[i], start) for i, start, _ in found]
-
-
-def _find_all(text: str, literal: str) -> Iterator[int]:
-    at = text.find(literal)
-    while at != -1:
-        yield at
-        at = text.find(literal, at + 1)
 
 
 class RuleTable:

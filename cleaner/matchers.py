@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable, Hashable, Iterator
 from functools import cached_property
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeVar
 
 import regex
 from rapidfuzz import fuzz, process
@@ -19,9 +20,10 @@ from cleaner.errors import RuleFileError
 from cleaner.rulespec import RuleSpec
 from cleaner.types import Span
 
+T = TypeVar("T")
+
 _NON_WORD = regex.compile(r"[\W_]+")
 _NONBLANK_LINE = regex.compile(r"(?m)^[^\S\n]*\S[^\n]*")
-_LINE_BREAK = regex.compile(r"\n")
 _GROUP_REF = regex.compile(r"\\g<([^>]*)>|\\(\d+)")
 _TITLE_SUFFIX = regex.compile(r"\s+(?:\||-|–|—)\s+[^|\-–—]{1,60}$")
 
@@ -43,6 +45,14 @@ def normalise(text: str) -> str:
     return _NON_WORD.sub(" ", text.lower()).strip()
 
 
+def find_all(text: str, literal: str) -> Iterator[int]:
+    """Start offsets of every occurrence of ``literal`` in ``text``, overlapping ones included."""
+    at = text.find(literal)
+    while at != -1:
+        yield at
+        at = text.find(literal, at + 1)
+
+
 class DocView:
     """A document as matchers see it; derived forms are computed at most once, on demand."""
 
@@ -58,6 +68,14 @@ class DocView:
         # Rule id -> start offsets of its required literals, as the prefilter found them.
         self.hits: dict[str, list[int]] = {}
 
+    def recall(self, key: Hashable, make: Callable[..., T], *args: Any) -> T:
+        """``make(*args)``, computed once per key for every pass over this document."""
+        try:
+            value: T = self.memo[key]
+        except KeyError:
+            value = self.memo[key] = make(*args)
+        return value
+
     @cached_property
     def nonblank_lines(self) -> list[tuple[int, int]]:
         """(start, end) of every line that holds more than white space."""
@@ -71,7 +89,7 @@ class DocView:
         starts = (
             {text.rfind("\n", 0, hit) + 1 for hit in hits}
             if hits is not None
-            else itertools.chain((0,), (m.end() for m in _LINE_BREAK.finditer(text)))
+            else itertools.chain((0,), (at + 1 for at in find_all(text, "\n")))
         )
         lines = []
         for start in sorted(starts):
@@ -156,30 +174,27 @@ class SpanMatcher:
                 )
 
     def find(self, doc: DocView) -> list[Span]:
+        deadline = time.monotonic() + doc.timeout
         if not self.spec.per_line:
-            return self._spans(doc.text, doc.timeout)
+            return self._spans(doc.text, deadline)
         # Each line on its own, as if it were the whole text; a match holds a literal, so only
         # the lines holding one are tried. The timeout is shared by the lines of a document.
         # What a line yields depends on its text alone: other passes look it up.
-        deadline = time.monotonic() + doc.timeout
         spans: list[Span] = []
         for start, end in doc.lines_with_literals(self.id):
             line = doc.text[start:end]
-            key = (self.id, line)
-            found = doc.memo.get(key)
-            if found is None:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError(f"{self.id}: regex time limit reached")
-                found = doc.memo[key] = self._spans(line, left)
+            found = doc.recall((self.id, line), self._spans, line, deadline)
             spans.extend(
                 Span(s.start + start, s.end + start, s.rule_id, s.replacement) for s in found
             )
         return spans
 
-    def _spans(self, text: str, timeout: float) -> list[Span]:
+    def _spans(self, text: str, deadline: float) -> list[Span]:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"{self.id}: regex time limit reached")
         spans = []
-        for m in self.pattern.finditer(text, timeout=timeout):
+        for m in self.pattern.finditer(text, timeout=left):
             start, end = m.span()
             if start == end:
                 continue
@@ -226,13 +241,12 @@ class LineMatcher:
             if not lo <= start < end <= hi:
                 continue
             line = doc.text[start:end]
-            key = (self.id, line)
-            hit = doc.memo.get(key)
-            if hit is None:
-                hit = doc.memo[key] = self.whole.fullmatch(line, timeout=doc.timeout) is not None
-            if hit:
+            if doc.recall((self.id, line), self._fits, line, doc.timeout):
                 spans.append(Span(start, end, self.id))
         return spans
+
+    def _fits(self, line: str, timeout: float) -> bool:
+        return self.whole.fullmatch(line, timeout=timeout) is not None
 
 
 class PhraseMatcher:
@@ -293,20 +307,16 @@ class RepeatedTitleMatcher:
         first_line = text[lines[0][0] : lines[0][1]]
         # The verdicts depend on lines and title only: later passes over the same document
         # (which mostly keep its top lines) look them up instead of normalising again.
-        refs = doc.memo.get((self.id, first_line))
-        if refs is None:
-            refs = doc.memo[(self.id, first_line)] = self._references(first_line, doc.title)
+        refs = doc.recall((self.id, first_line), self._references, first_line, doc.title)
         first, title, bands, title_seen = refs
         if not first and not title:
             return []  # nothing to compare with: no later line can match
         spans: list[Span] = []
         for start, end in lines[1:]:
             line = text[start:end]
-            key = (self.id, first_line, line)
-            verdict = doc.memo.get(key)
-            if verdict is None:
-                verdict = doc.memo[key] = self._verdict(line, first, title, bands)
-            is_first, is_title = verdict
+            is_first, is_title = doc.recall(
+                (self.id, first_line, line), self._verdict, line, first, title, bands
+            )
             if is_first or (is_title and title_seen):
                 spans.append(Span(start, end, self.id))
             title_seen = title_seen or is_title
