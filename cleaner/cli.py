@@ -28,7 +28,7 @@ from cleaner.errors import CleanerError
 from cleaner.io.atomic import AtomicOutput
 from cleaner.io.codecs import codec_for
 from cleaner.io.plan import FileJob, plan_files
-from cleaner.pipeline import Outcome, clean_files
+from cleaner.pipeline import Outcome, Progress, clean_files
 from cleaner.report import Report
 from cleaner.selftest import run_selftest
 from cleaner.types import CleanResult, Document, Span
@@ -455,7 +455,7 @@ def _run(
     }
 
     def tell_listeners(outcome: Outcome) -> None:
-        if not listeners or outcome.result is None or not outcome.result.changed:
+        if not listeners or not outcome.changed:  # rejected ones are the report's to tell
             return
         job = _job_for(by_path, outcome)
         # Outcomes carry the cleaned text only; listeners show what was removed from the original.
@@ -465,11 +465,6 @@ def _run(
             listener(job, outcome, doc)
 
     with _progress(planned, quiet) as advance:
-
-        def on_outcome(outcome: Outcome) -> None:
-            advance(outcome)
-            tell_listeners(outcome)
-
         return clean_files(
             planned,
             cleaner,
@@ -482,7 +477,8 @@ def _run(
             url_key=settings.url_key,
             title_key=settings.title_key,
             id_key=settings.id_key,
-            on_outcome=on_outcome,
+            on_outcome=tell_listeners if listeners else None,
+            on_progress=advance,
         )
 
 
@@ -616,10 +612,10 @@ def _marked(text: str, result: CleanResult) -> str:
 
 
 @contextmanager
-def _progress(planned: list[FileJob], quiet: bool) -> Iterator[Callable[[Outcome], None]]:
+def _progress(planned: list[FileJob], quiet: bool) -> Iterator[Progress | None]:
     """A progress bar on stderr when it is a terminal: documents, MB, MB/s and ETA."""
     if quiet or not stderr.is_terminal:
-        yield lambda outcome: None
+        yield None
         return
     from rich.progress import (
         BarColumn,
@@ -642,10 +638,10 @@ def _progress(planned: list[FileJob], quiet: bool) -> Iterator[Callable[[Outcome
         task = bar.add_task("clean", total=total, docs=0)
         docs = 0
 
-        def advance(outcome: Outcome) -> None:
+        def advance(documents: int, nbytes: int) -> None:
             nonlocal docs
-            docs += 1
-            bar.update(task, advance=len(outcome.record.raw) + 1, docs=docs)
+            docs += documents
+            bar.update(task, advance=nbytes, docs=docs)
 
         yield advance
 

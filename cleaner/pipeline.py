@@ -37,7 +37,7 @@ from cleaner.io.atomic import AtomicOutput
 from cleaner.io.codecs import Codec, codec_for
 from cleaner.io.formats import format_from_name
 from cleaner.io.plan import FileJob
-from cleaner.io.readers import Record, display_name, read_records
+from cleaner.io.readers import BLOCK_BYTES, Block, Record, display_name, read_blocks
 from cleaner.report import Report
 from cleaner.types import CleanResult, Document
 
@@ -111,8 +111,10 @@ class Outcome:
         return self.record.raw + (self.record.end or b"\n")
 
 
-#: Called with each outcome as it is counted.
+#: Called with each changed or rejected outcome, in input order.
 Listener = Callable[[Outcome], None]
+#: Called as work is counted: (documents, bytes read) since the last call.
+Progress = Callable[[int, int], None]
 
 
 # -- per-record work: the same code in process and in workers ------------------------------
@@ -145,6 +147,36 @@ def _outcome(record: Record, reply: _Reply) -> Outcome:
     if error is not None:
         return Outcome(record, None, None, error[0], error[1])
     return Outcome(record, record.raw if data is None else data, result)
+
+
+@dataclass(frozen=True, slots=True)
+class BlockOutcome:
+    """What became of a block of lines: the bytes to write, the block's counts, and the
+    outcomes to tell (the rejected ones; the changed ones too when asked for)."""
+
+    data: bytes
+    report: Report
+    outcomes: tuple[Outcome, ...]
+
+
+def _clean_block(
+    cleaner: SupportsClean, block: Block, codec: Codec, with_changed: bool
+) -> BlockOutcome:
+    """Clean every record of a block where the block is: only bytes, counts and the few
+    outcomes someone asked for go back to the parent."""
+    report = Report()
+    kept: list[bytes] = []
+    told: list[Outcome] = []
+    for record in block.records():
+        outcome = _outcome(record, _clean_record(cleaner, record, codec))
+        report.add(outcome)
+        if outcome.rejected:
+            told.append(outcome)
+            continue
+        kept.append(outcome.output())
+        if with_changed and outcome.changed:
+            told.append(outcome)
+    return BlockOutcome(b"".join(kept), report, tuple(told))
 
 
 # -- worker processes ------------------------------------------------------------------------
@@ -393,6 +425,8 @@ def clean_file(
     rejects: _Sink | None = None,
     check: bool = False,
     on_outcome: Listener | None = None,
+    on_progress: Progress | None = None,
+    block_bytes: int = BLOCK_BYTES,
 ) -> Report:
     """Clean one planned file and return its report.
 
@@ -400,8 +434,11 @@ def clean_file(
     fail mode, a truncated archive), nothing is written for it and the error propagates.
     Rejected records go to ``rejects`` (verbatim lines) if given; in place, skipping needs
     ``rejects`` (ConfigError otherwise). An in-place job that changed nothing leaves the file
-    untouched (same bytes, same mtime). ``on_outcome`` sees every outcome, in order, as it
-    is counted (spans files, diffs, findings, progress).
+    untouched (same bytes, same mtime). ``on_outcome`` sees every changed or rejected outcome,
+    in order (spans files, diffs, findings); ``on_progress`` hears how much was done.
+
+    Lines are handed out in blocks of about ``block_bytes``: workers split, clean and count
+    them, and send back the bytes to write, so the parent only moves bytes.
     """
     if job.in_place and on_error == "skip" and rejects is None:
         raise ConfigError(
@@ -410,43 +447,63 @@ def clean_file(
         )
     codec = codec or codec_for(job.input_format)
     report = Report(check=check)
+    tell = _Teller(on_error, rejects, on_outcome, on_progress)
     with report.timer("clean", display_name(job.source)):
         if job.input_format.kind == "parquet":
-            _clean_parquet(job, codec, cleaner, report, jobs, pool, on_error, rejects, on_outcome)
+            _clean_parquet(job, codec, cleaner, report, jobs, pool, tell)
             return report
-        outcomes = clean_stream(
-            read_records(job.source, job.input_format),
-            codec,
+        blocks = _run(
+            read_blocks(job.source, job.input_format, block_bytes),
+            _clean_block,
+            (codec, on_outcome is not None),
             cleaner,
             jobs=jobs,
             pool=pool,
-            on_error=on_error,
+            chunking=(1, block_bytes, lambda b: len(b.data)),
         )
-        if job.target is None:
-            for outcome in outcomes:
-                _account(outcome, report, rejects, on_outcome)
-            return report
-        with AtomicOutput(job.target, job.output_format.compression) as out:
-            for outcome in outcomes:
-                if _account(outcome, report, rejects, on_outcome):
-                    out.write(outcome.output())
-            if job.in_place and not (report.documents_changed or report.documents_rejected):
+        with contextlib.ExitStack() as stack:
+            out = None
+            if job.target is not None:
+                out = stack.enter_context(AtomicOutput(job.target, job.output_format.compression))
+            for block, done in blocks:
+                for outcome in done.outcomes:
+                    tell.outcome(outcome)
+                report.merge(done.report)
+                tell.progress(done.report.documents_read, len(block.data))
+                if out is not None:
+                    out.write(done.data)
+            if out is not None and job.in_place and not _touched(report):
                 out.discard()
     return report
 
 
-def _account(
-    outcome: Outcome, report: Report, rejects: _Sink | None, on_outcome: Listener | None
-) -> bool:
-    """Count ``outcome``; send a rejected record to ``rejects``. True if it is to be written."""
-    report.add(outcome)
-    if on_outcome is not None:
-        on_outcome(outcome)
-    if outcome.rejected:
-        if rejects is not None:
-            rejects.write(outcome.rejected_line())
-        return False
-    return True
+def _touched(report: Report) -> bool:
+    """Whether an in-place file must be rewritten: something changed or was set aside."""
+    return bool(report.documents_changed or report.documents_rejected)
+
+
+@dataclass(frozen=True, slots=True)
+class _Teller:
+    """Where a file's outcomes go: fail-mode errors, the rejects file, the listeners."""
+
+    on_error: OnError
+    rejects: _Sink | None
+    on_outcome: Listener | None
+    on_progress: Progress | None
+
+    def outcome(self, outcome: Outcome) -> None:
+        """Tell of a changed or rejected outcome (counting is the caller's)."""
+        if outcome.rejected:
+            if self.on_error == "fail":
+                raise InputError(outcome.path, f"{outcome.reason} {SKIP_HINT}", line=outcome.line)
+            if self.rejects is not None:
+                self.rejects.write(outcome.rejected_line())
+        if self.on_outcome is not None:
+            self.on_outcome(outcome)
+
+    def progress(self, documents: int, nbytes: int) -> None:
+        if self.on_progress is not None:
+            self.on_progress(documents, nbytes)
 
 
 def _clean_parquet(
@@ -456,21 +513,23 @@ def _clean_parquet(
     report: Report,
     jobs: int,
     pool: WorkerPool | None,
-    on_error: OnError,
-    rejects: _Sink | None,
-    on_outcome: Listener | None,
+    tell: _Teller,
 ) -> None:
     from cleaner.io.parquet import ParquetRewriter, ParquetSource
 
     source = ParquetSource(job.source, codec)
-    outcomes = clean_stream(
-        source.records(), codec, cleaner, jobs=jobs, pool=pool, on_error=on_error
-    )
+    outcomes = clean_stream(source.records(), codec, cleaner, jobs=jobs, pool=pool, on_error="skip")
     with ParquetRewriter(source, job.target) as sink:
         for outcome in outcomes:
-            keep = _account(outcome, report, rejects, on_outcome)
+            if outcome.rejected or outcome.changed:
+                tell.outcome(outcome)
+            report.add(outcome)
+            tell.progress(
+                int(outcome.result is not None or outcome.rejected), len(outcome.record.raw)
+            )
+            keep = not outcome.rejected
             sink.put(outcome.record, outcome.result if keep else None, keep=keep)
-        if job.in_place and not (report.documents_changed or report.documents_rejected):
+        if job.in_place and not _touched(report):
             sink.discard()
 
 
@@ -489,6 +548,8 @@ def clean_files(
     id_key: str = "id",
     on_file: Callable[[FileJob, Report], None] | None = None,
     on_outcome: Listener | None = None,
+    on_progress: Progress | None = None,
+    block_bytes: int = BLOCK_BYTES,
 ) -> Report:
     """Clean every planned file with one set of workers; return the merged report.
 
@@ -497,7 +558,7 @@ def clean_files(
     nothing for that file, and goes on. ``rejects`` names one file collecting every rejected
     line verbatim (created only if something is rejected; its name sets compression).
     ``resume`` skips files whose output already exists complete. ``on_file`` is called after
-    each file; ``on_outcome`` after each record (see ``clean_file``).
+    each file; ``on_outcome``, ``on_progress`` and ``block_bytes`` are ``clean_file``'s.
     """
     _check_options(on_error, cleaner, None, jobs)
     total = Report(check=check)
@@ -509,7 +570,19 @@ def clean_files(
             if resume and job.is_done():
                 total.files_skipped += 1
                 continue
-            report = _clean_one(job, cleaner, keys, jobs, pool, on_error, sink, check, on_outcome)
+            report = _clean_one(
+                job,
+                cleaner,
+                keys,
+                on_error,
+                check,
+                jobs=jobs,
+                pool=pool,
+                rejects=sink,
+                on_outcome=on_outcome,
+                on_progress=on_progress,
+                block_bytes=block_bytes,
+            )
             total.merge(report)
             if on_file is not None:
                 on_file(job, report)
@@ -535,27 +608,14 @@ def _clean_one(
     job: FileJob,
     cleaner: SupportsClean,
     keys: dict[str, str],
-    jobs: int,
-    pool: WorkerPool | None,
     on_error: OnError,
-    sink: AtomicOutput | None,
     check: bool,
-    on_outcome: Listener | None,
+    **options: Any,
 ) -> Report:
     """One file of ``clean_files``: in skip mode a file that fails becomes a report error."""
     try:
         codec = codec_for(job.input_format, **keys)
-        return clean_file(
-            job,
-            cleaner,
-            codec=codec,
-            jobs=jobs,
-            pool=pool,
-            on_error=on_error,
-            rejects=sink,
-            check=check,
-            on_outcome=on_outcome,
-        )
+        return clean_file(job, cleaner, codec=codec, on_error=on_error, check=check, **options)
     except CleanerError as e:
         if on_error == "fail" or not isinstance(e, InputError):
             raise

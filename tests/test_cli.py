@@ -183,7 +183,8 @@ def test_fix_rewrites_in_place_and_exits_1_then_0(tmp_path: Path):
 
 def test_parallel_output_is_identical(tmp_path: Path):
     src = tmp_path / "many.jsonl"
-    rows = [{"id": i, "text": ARTICLE if i % 3 else PLAIN} for i in range(3000)]
+    # Over 2 MB, so that -j 2 hands blocks to worker processes.
+    rows = [{"id": i, "text": ARTICLE if i % 3 else PLAIN} for i in range(12_000)]
     src.write_text(jsonl(*rows))
     one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
     assert run("clean", str(src), "-o", str(one), "-q").exit_code == 0

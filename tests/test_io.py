@@ -30,6 +30,7 @@ from cleaner.io import (
     find_stale_temps,
     is_complete,
     plan_files,
+    read_blocks,
     read_records,
 )
 from cleaner.pipeline import clean_file, clean_stream
@@ -128,6 +129,47 @@ def test_records_carry_raw_bytes_line_numbers_and_terminators(tmp_path: Path) ->
         Record(str(path), 3, b"", b"\n"),
         Record(str(path), 4, b'  {"c":3}  ', b""),
     ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lines=st.lists(st.sampled_from([b"", b"a", b"bb\r", b"  {}  ", b"x" * 40, b"\r"]), max_size=40),
+    final_newline=st.booleans(),
+    size=st.integers(1, 64),
+)
+def test_blocks_hold_whole_lines_and_split_into_the_records_read_line_by_line(
+    tmp_path_factory: pytest.TempPathFactory, lines: list[bytes], final_newline: bool, size: int
+) -> None:
+    data = b"\n".join(lines) + (b"\n" if final_newline and lines else b"")
+    path = tmp_path_factory.mktemp("blocks") / "a.jsonl"
+    path.write_bytes(data)
+    blocks = list(read_blocks(path, size=size))
+    assert b"".join(b.data for b in blocks) == data
+    assert all(b.data.endswith(b"\n") for b in blocks[:-1])
+    records = [r for b in blocks for r in b.records()]
+    assert records == _records_line_by_line(str(path), data)
+
+
+def _records_line_by_line(path: str, data: bytes) -> list[Record]:
+    """The records, the plain way: a CR before a newline belongs to the terminator."""
+    records = []
+    for n, line in enumerate(io.BytesIO(data).readlines(), 1):
+        if line.endswith(b"\r\n"):
+            records.append(Record(path, n, line[:-2], b"\r\n"))
+        elif line.endswith(b"\n"):
+            records.append(Record(path, n, line[:-1], b"\n"))
+        else:
+            records.append(Record(path, n, line, b""))
+    return records
+
+
+def test_a_line_longer_than_a_block_is_never_split(tmp_path: Path) -> None:
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(b"short\n" + b"y" * 5000 + b"\nend\n")
+    blocks = list(read_blocks(path, size=100))
+    # The block grows until a newline comes, and ends at the last newline it holds.
+    assert [(b.first_line, b.data[:6]) for b in blocks] == [(1, b"short\n"), (2, b"yyyyyy")]
+    assert [r.raw for r in blocks[1].records()] == [b"y" * 5000, b"end"]
 
 
 def test_empty_files_are_no_content(tmp_path: Path) -> None:

@@ -196,12 +196,45 @@ def tree_bytes(root: Path) -> dict[str, bytes]:
 def test_files_with_jobs_2_are_byte_identical_to_jobs_1(tmp_path: Path, cleaner: Cleaner) -> None:
     make_corpus_dir(tmp_path / "in")
     r1 = clean_files(plan_files([tmp_path / "in"], tmp_path / "o1"), cleaner, on_error="skip")
+    # Blocks of 4 KB: each file goes to the workers in many pieces.
     r2 = clean_files(
-        plan_files([tmp_path / "in"], tmp_path / "o2"), cleaner, jobs=2, on_error="skip"
+        plan_files([tmp_path / "in"], tmp_path / "o2"),
+        cleaner,
+        jobs=2,
+        on_error="skip",
+        block_bytes=4096,
     )
     assert tree_bytes(tmp_path / "o1") == tree_bytes(tmp_path / "o2")
     assert r1.to_dict()["documents"] == r2.to_dict()["documents"]
     assert r1.rules == r2.rules and r1.rejections == r2.rejections
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_listeners_hear_of_changed_and_rejected_records_in_order_and_of_all_progress(
+    tmp_path: Path, cleaner: Cleaner, jobs: int
+) -> None:
+    src = tmp_path / "a.jsonl"
+    src.write_bytes(corpus())
+    told: list[tuple[int, bool]] = []
+    done = [0, 0]
+
+    def progress(documents: int, nbytes: int) -> None:
+        done[0] += documents
+        done[1] += nbytes
+
+    report = clean_files(
+        plan_files([src], tmp_path / "out.jsonl"),
+        cleaner,
+        jobs=jobs,
+        on_error="skip",
+        on_outcome=lambda o: told.append((o.line, o.rejected)),
+        on_progress=progress,
+        block_bytes=4096,
+    )
+    assert [line for line, rejected in told if rejected] == bad_lines()
+    assert len(told) == report.documents_changed + report.documents_rejected
+    assert [line for line, _ in told] == sorted(line for line, _ in told)
+    assert done == [report.documents_read, len(corpus())]
 
 
 def decoded_lines(path: Path) -> list[bytes]:

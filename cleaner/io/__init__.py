@@ -26,14 +26,25 @@ from cleaner.io.formats import (
     sniff_compression,
 )
 from cleaner.io.plan import FileJob, plan_files
-from cleaner.io.readers import STDIN, Record, display_name, open_source, read_records
+from cleaner.io.readers import (
+    BLOCK_BYTES,
+    STDIN,
+    Block,
+    Record,
+    display_name,
+    open_source,
+    read_blocks,
+    read_records,
+)
 
 __all__ = [
+    "BLOCK_BYTES",
     "KNOWN_SUFFIXES",
     "STDIN",
     "STDOUT",
     "TEMP_PREFIX",
     "AtomicOutput",
+    "Block",
     "Codec",
     "Compression",
     "FileJob",
@@ -52,6 +63,7 @@ __all__ = [
     "is_temp",
     "open_source",
     "plan_files",
+    "read_blocks",
     "read_records",
     "sniff_compression",
 ]
