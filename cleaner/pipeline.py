@@ -1,18 +1,19 @@
 """The pipeline: records in, ordered outcomes out, in one process or many.
 
-``clean_stream`` is the one function the CLI and every integration share, so that what a
-record becomes never depends on how it was run: the same per-record function runs in process
-(``jobs=1``) and in workers (``jobs>1``), and outcomes come back in input order, so ``-j N``
-output is byte for byte the output of ``-j 1``.
+The same per-record function (``_clean_record``) runs in process (``jobs=1``) and in workers
+(``jobs>1``), and results come back in input order, so what a record becomes never depends on
+how it was run: ``-j N`` output is byte for byte the output of ``-j 1``.
 
-Workers get large chunks of raw records (decoding happens in the worker, where the CPU is),
-and only a few chunks are in flight at a time, so memory stays flat however big the input.
-Inputs smaller than two chunks are cleaned in process: starting processes would cost more.
+``clean_stream`` (records to outcomes) serves the integrations and Parquet. ``clean_file`` /
+``clean_files`` serve the CLI: a line file is read in blocks of whole lines, and a block is
+split, cleaned and counted where it lands, which sends back the bytes to write, its counts
+and only the outcomes someone listens for; the parent moves bytes, whatever the core count.
+
+Workers get large units of raw input (decoding happens in the worker, where the CPU is),
+and only a few are in flight at a time, so memory stays flat however big the input.
+Inputs smaller than two units are cleaned in process: starting processes would cost more.
 Workers are started with ``spawn``: safe in threaded hosts (Scrapy, Dask) and the same on
 every OS; the ``Cleaner`` pickles as its settings and rebuilds once per worker.
-
-``clean_file`` / ``clean_files`` put readers, pipeline, atomic writers and the report together
-for the CLI: a run is planned (``cleaner.io.plan_files``), then these few calls do the work.
 """
 
 from __future__ import annotations
