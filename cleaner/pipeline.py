@@ -46,10 +46,10 @@ OnError = Literal["fail", "skip"]
 ON_ERROR: tuple[OnError, ...] = ("fail", "skip")
 #: Added to a record's reason when it stops a run: the way to get past it.
 SKIP_HINT = "(or pass --on-error skip to set such records aside)"
-# About 1 MB per chunk: big enough that pickling is a small cost, small enough that 2 chunks
-# per worker in flight keep a -j 2 run's whole process tree under 200 MB.
+# Records travel in chunks of the same size as a file's blocks (see BLOCK_BYTES), or of 250
+# records, whichever comes first.
 CHUNK_RECORDS = 250
-CHUNK_BYTES = 1 << 20
+CHUNK_BYTES = BLOCK_BYTES
 
 T = TypeVar("T")
 R = TypeVar("R")
