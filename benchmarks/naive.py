@@ -10,8 +10,9 @@ What "naive" means here, rule kind by rule kind:
 - no prefilter: every rule of every pack whose domains apply is tried on every document;
 - ``span``: the rule's regex (compiled here from the spec, same flags) over the whole text,
   or with ``per_line`` over every line, literal or not;
-- ``line``: a Python loop over the lines (split on ``\\n``), one ``fullmatch`` per line of
-  ``[ \\t]*(?:pattern)[ \\t]*`` (within the rule's first/last non-blank lines);
+- ``line``: a Python loop over the lines (split on ``\\n``), one ``fullmatch`` of the pattern
+  per line, the white space around it removed by a regex (within the rule's first/last
+  non-blank lines);
 - ``phrase``: every line of the window is normalised and compared with every phrase with
   ``rapidfuzz.fuzz.ratio``, with no length filter and no ``extractOne`` cut-off tricks;
 - ``repeated-title``: the engine's own matcher (it only ever looks at the first few lines,
@@ -38,6 +39,7 @@ from cleaner.rulespec import RuleSpec
 from cleaner.types import CleanResult, Document, Span
 
 _NON_WORD = regex.compile(r"[\W_]+")
+_AROUND = regex.compile(r"^[^\S\n]+|[^\S\n]+$")  # the white space around a line
 _HAS_TEXT = regex.compile(r"\S")
 
 Lines = list[tuple[int, int]]
@@ -126,16 +128,15 @@ class NaiveLine:
     def __init__(self, spec: RuleSpec) -> None:
         assert spec.pattern is not None
         self.spec, self.id = spec, spec.qualified_id
-        self.pattern = regex.compile(
-            rf"[^\S\n]*(?:{spec.pattern})[^\S\n]*", _flags(spec) | regex.MULTILINE
-        )
+        self.pattern = regex.compile(spec.pattern, _flags(spec))
 
     def find(self, doc: DocView) -> list[Span]:
         spans = []
         for start, end in window(
             doc.text, lines_of(doc), self.spec.first_lines, self.spec.last_lines
         ):
-            if end > start and self.pattern.fullmatch(doc.text[start:end]) is not None:
+            line = _AROUND.sub("", doc.text[start:end])
+            if end > start and self.pattern.fullmatch(line) is not None:
                 spans.append(Span(start, end, self.id))
         return spans
 

@@ -216,21 +216,25 @@ def _minimal(text: str, start: int, end: int, new: str, rule_id: str) -> Span:
     return Span(start + head, end - tail, rule_id, new[head : len(new) - tail])
 
 
+#: The white space a line rule's match may be surrounded by: what ``regex`` counts as ``\s``,
+#: the newline aside (a test checks the two agree).
+LINE_SPACE = (
+    "\t\v\f\r \x85\xa0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200B)))
+    + "\u2028\u2029\u202f\u205f\u3000"
+)
+
+
 class LineMatcher:
-    """A regex that must match a whole line, the line alone (``^`` and ``$`` are its ends);
-    the line is dropped."""
+    """A regex that must match a whole line, once the white space around it is set aside
+    (``^`` and ``$`` are the ends of what is left); the line is dropped."""
 
     kind: ClassVar[str] = "line"
 
     def __init__(self, spec: RuleSpec) -> None:
         self.spec = spec
         self.id = spec.qualified_id
-        compile_pattern(spec)  # refuses a bad pattern now; the line form compiles on first use
-
-    @cached_property
-    def whole(self) -> regex.Pattern[str]:
-        """The rule as a fullmatch of one line, surrounding spaces allowed."""
-        return regex.compile(rf"(?m)[^\S\n]*(?:{self.spec.pattern})[^\S\n]*", _flags(self.spec))
+        self.pattern = compile_pattern(spec)
 
     def find(self, doc: DocView) -> list[Span]:
         lo, hi = doc.window(self.spec.first_lines, self.spec.last_lines)
@@ -246,7 +250,7 @@ class LineMatcher:
         return spans
 
     def _fits(self, line: str, timeout: float) -> bool:
-        return self.whole.fullmatch(line, timeout=timeout) is not None
+        return self.pattern.fullmatch(line.strip(LINE_SPACE), timeout=timeout) is not None
 
 
 class PhraseMatcher:

@@ -181,6 +181,18 @@ def test_a_per_line_rule_shares_its_timeout_across_lines(write_pack):
     assert result.timed_out == ("slow.bad",)
 
 
+def test_a_line_rule_matches_the_line_without_the_space_around_it(write_pack):
+    """``^`` and ``$`` are the ends of the line's text, however it is indented."""
+    pack = write_pack(
+        '[pack]\nid = "p"\n[[rule]]\nid = "ad"\nkind = "line"\n'
+        "pattern = '^Advertisement$'\nrequires = [\"Advertisement\"]\n"
+    )
+    cleaner = Cleaner([pack], default_rules=False)
+    body = "The council met on Tuesday and voted on the budget for the coming year.\n"
+    assert cleaner.clean(body + " \t Advertisement\u00a0 \n" + body) == body + body
+    assert cleaner.clean(body + "Advertisement: read on\n") == body + "Advertisement: read on\n"
+
+
 def test_required_literals_match_as_written_and_ignore_case_is_for_the_pattern(write_pack):
     pack = write_pack(
         '[pack]\nid = "p"\n[[rule]]\nid = "promo"\nkind = "line"\n'

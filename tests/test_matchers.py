@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from cleaner.compile import _Literals
 from cleaner.matchers import (
     _TITLE_SUFFIX,
+    LINE_SPACE,
     RepeatedTitleMatcher,
     _ascii_alnum_count,
     _title_forms,
@@ -20,6 +21,11 @@ from cleaner.rulespec import RuleSpec
 # Text that looks like headlines and credits, with the characters the shortcuts care about.
 _ALPHABET = st.sampled_from([*"aZ09 _-|–—.,’“”…'\t\u00a0\u2003é", "İ", "ß", "\u0301", "²"])
 _texts = st.text(_ALPHABET, max_size=120) | st.text(max_size=60)
+
+
+def test_line_space_is_the_white_space_of_regex_without_the_newline():
+    space = regex.compile(r"[^\S\n]")
+    assert sorted(LINE_SPACE) == [c for c in map(chr, range(0x110000)) if space.match(c)]
 
 
 @given(_texts)
