@@ -11,8 +11,7 @@ What "naive" means here, rule kind by rule kind:
 - ``span``: the rule's regex (compiled here from the spec, same flags) over the whole text,
   or with ``per_line`` over every line, literal or not;
 - ``line``: a Python loop over the lines (split on ``\\n``), one ``fullmatch`` of the pattern
-  per line, the white space around it removed by a regex (within the rule's first/last
-  non-blank lines);
+  per line, the white space around it stripped (within the rule's first/last non-blank lines);
 - ``phrase``: every line of the window is normalised and compared with every phrase with
   ``rapidfuzz.fuzz.ratio``, with no length filter and no ``extractOne`` cut-off tricks;
 - ``repeated-title``: the engine's own matcher (it only ever looks at the first few lines,
@@ -34,12 +33,11 @@ from rapidfuzz import fuzz
 
 from cleaner.compile import CompiledPack, host_of
 from cleaner.engine import Cleaner
-from cleaner.matchers import DocView, PhraseMatcher
+from cleaner.matchers import LINE_SPACE, DocView, PhraseMatcher
 from cleaner.rulespec import RuleSpec
 from cleaner.types import CleanResult, Document, Span
 
 _NON_WORD = regex.compile(r"[\W_]+")
-_AROUND = regex.compile(r"^[^\S\n]+|[^\S\n]+$")  # the white space around a line
 _HAS_TEXT = regex.compile(r"\S")
 
 Lines = list[tuple[int, int]]
@@ -135,7 +133,7 @@ class NaiveLine:
         for start, end in window(
             doc.text, lines_of(doc), self.spec.first_lines, self.spec.last_lines
         ):
-            line = _AROUND.sub("", doc.text[start:end])
+            line = doc.text[start:end].strip(LINE_SPACE)
             if end > start and self.pattern.fullmatch(line) is not None:
                 spans.append(Span(start, end, self.id))
         return spans
