@@ -181,27 +181,29 @@ def test_a_per_line_rule_shares_its_timeout_across_lines(write_pack):
     assert result.timed_out == ("slow.bad",)
 
 
+BODY = "The council met on Tuesday and voted on the budget for the coming year.\n"
+
+
+def one_line_rule(write_pack, pattern: str, literal: str, *, ignore_case: bool = False):
+    """A cleaner with a single line rule, ``p.rule``."""
+    pack = write_pack(
+        f'[pack]\nid = "p"\n[[rule]]\nid = "rule"\nkind = "line"\npattern = \'{pattern}\'\n'
+        f'requires = ["{literal}"]\nignore_case = {str(ignore_case).lower()}\n'
+    )
+    return Cleaner([pack], default_rules=False)
+
+
 def test_a_line_rule_matches_the_line_without_the_space_around_it(write_pack):
     """``^`` and ``$`` are the ends of the line's text, however it is indented."""
-    pack = write_pack(
-        '[pack]\nid = "p"\n[[rule]]\nid = "ad"\nkind = "line"\n'
-        "pattern = '^Advertisement$'\nrequires = [\"Advertisement\"]\n"
-    )
-    cleaner = Cleaner([pack], default_rules=False)
-    body = "The council met on Tuesday and voted on the budget for the coming year.\n"
-    assert cleaner.clean(body + " \t Advertisement\u00a0 \n" + body) == body + body
-    assert cleaner.clean(body + "Advertisement: read on\n") == body + "Advertisement: read on\n"
+    cleaner = one_line_rule(write_pack, "^Advertisement$", "Advertisement")
+    assert cleaner.clean(BODY + " \t Advertisement\u00a0 \n" + BODY) == BODY + BODY
+    assert cleaner.clean(BODY + "Advertisement: read on\n") == BODY + "Advertisement: read on\n"
 
 
 def test_required_literals_match_as_written_and_ignore_case_is_for_the_pattern(write_pack):
-    pack = write_pack(
-        '[pack]\nid = "p"\n[[rule]]\nid = "promo"\nkind = "line"\n'
-        "pattern = 'sponsored content'\nignore_case = true\nrequires = [\"Sponsored\"]\n"
-    )
-    cleaner = Cleaner([pack], default_rules=False)
-    body = "The council met on Tuesday and voted on the budget for the coming year.\n"
-    assert cleaner.clean(body + "Sponsored CONTENT\n") == body
-    assert cleaner.clean(body + "SPONSORED CONTENT\n") == body + "SPONSORED CONTENT\n"
+    cleaner = one_line_rule(write_pack, "sponsored content", "Sponsored", ignore_case=True)
+    assert cleaner.clean(BODY + "Sponsored CONTENT\n") == BODY
+    assert cleaner.clean(BODY + "SPONSORED CONTENT\n") == BODY + "SPONSORED CONTENT\n"
 
 
 def test_disable_by_rule_or_pack(write_pack):
