@@ -216,7 +216,8 @@ def _blocks(stream: BinaryIO, name: str, compression: Compression, size: int) ->
         pending += data
         if newline != -1 and len(pending) >= size:
             cut = len(pending) - len(data) + newline + 1
-            block = Block(name, line, bytes(pending[:cut]))
+            with memoryview(pending) as view:  # one copy, not a bytearray slice and then bytes
+                block = Block(name, line, bytes(view[:cut]))
             del pending[:cut]
             line += block.data.count(b"\n")
             yield block
