@@ -16,6 +16,7 @@ if str(ROOT) not in sys.path:  # benchmarks/ is not installed with the package
 
 from benchmarks.corpus import documents, parse_size, write_corpus  # noqa: E402
 from benchmarks.naive import NaiveCleaner  # noqa: E402
+from benchmarks.rule_costs import REST, rule_costs  # noqa: E402
 from cleaner import Cleaner, Document  # noqa: E402
 
 
@@ -92,3 +93,22 @@ def test_naive_engine_agrees_on_hand_written_edge_cases() -> None:
                 expected.spans,
                 expected.held_back,
             ), (text, url)
+
+
+def test_rule_costs_account_for_the_whole_engine_time(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    records, _ = write_corpus(path, 300_000, seed=2)
+    report = rule_costs(path)
+    rows = {row["rule"]: row for row in report["rules"]}
+    assert report["documents"] == records
+    assert sum(row["seconds"] for row in rows.values()) == pytest.approx(report["engine_seconds"])
+    assert rows[REST]["seconds"] > 0
+    assert rows["generic.repeated-title"]["calls"] >= records  # it needs no literal
+    # Edits are counted per rule as the cleaner reports them.
+    cleaner = Cleaner()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    spans = [
+        cleaner.explain(r["text"], url=r["url"], title=r["title"]).spans
+        for r in map(json.loads, lines)
+    ]
+    assert sum(row["edits"] for row in rows.values()) == sum(map(len, spans))
