@@ -53,6 +53,9 @@ def find_all(text: str, literal: str) -> Iterator[int]:
         at = text.find(literal, at + 1)
 
 
+_UNSEEN: Any = object()
+
+
 class DocView:
     """A document as matchers see it; derived forms are computed at most once, on demand."""
 
@@ -70,9 +73,9 @@ class DocView:
 
     def recall(self, key: Hashable, make: Callable[..., T], *args: Any) -> T:
         """``make(*args)``, computed once per key for every pass over this document."""
-        try:
-            value: T = self.memo[key]
-        except KeyError:
+        # get, not try/except: most lookups in a first pass miss, and raising costs twice more.
+        value: T = self.memo.get(key, _UNSEEN)
+        if value is _UNSEEN:
             value = self.memo[key] = make(*args)
         return value
 
