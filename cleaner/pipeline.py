@@ -107,6 +107,10 @@ class Outcome:
             raise ValueError(f"{self.record.where}: a rejected record has no output")
         return self.data + self.record.end
 
+    def stopping_error(self) -> InputError:
+        """What a fail-mode run raises at this rejected record."""
+        return InputError(self.path, f"{self.reason} {SKIP_HINT}", line=self.line)
+
     def rejected_line(self) -> bytes:
         """The record as it was read, newline-terminated, for a rejects file."""
         return self.record.raw + (self.record.end or b"\n")
@@ -387,8 +391,8 @@ def clean_stream(
 def _outcomes(replies: Iterator[tuple[Record, _Reply]], on_error: OnError) -> Iterator[Outcome]:
     for record, reply in replies:
         outcome = _outcome(record, reply)
-        if outcome.reason is not None and on_error == "fail":
-            raise InputError(record.path, f"{outcome.reason} {SKIP_HINT}", line=outcome.line)
+        if outcome.rejected and on_error == "fail":
+            raise outcome.stopping_error()
         yield outcome
 
 
@@ -496,7 +500,7 @@ class _Teller:
         """Tell of a changed or rejected outcome (counting is the caller's)."""
         if outcome.rejected:
             if self.on_error == "fail":
-                raise InputError(outcome.path, f"{outcome.reason} {SKIP_HINT}", line=outcome.line)
+                raise outcome.stopping_error()
             if self.rejects is not None:
                 self.rejects.write(outcome.rejected_line())
         if self.on_outcome is not None:
