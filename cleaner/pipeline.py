@@ -528,10 +528,9 @@ def _clean_parquet(
         for outcome in outcomes:
             if outcome.rejected or outcome.changed:
                 tell.outcome(outcome)
+            counted = report.documents_read
             report.add(outcome)
-            tell.progress(
-                int(outcome.result is not None or outcome.rejected), len(outcome.record.raw)
-            )
+            tell.progress(report.documents_read - counted, len(outcome.record.raw))
             keep = not outcome.rejected
             sink.put(outcome.record, outcome.result if keep else None, keep=keep)
         if job.in_place and not _touched(report):
