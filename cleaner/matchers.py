@@ -28,20 +28,27 @@ _GROUP_REF = regex.compile(r"\\g<([^>]*)>|\\(\d+)")
 _TITLE_SUFFIX = regex.compile(r"\s+(?:\||-|–|—)\s+[^|\-–—]{1,60}$")
 
 
-# normalise's fast path: ASCII letters and digits to lower case, other ASCII and the
-# punctuation of news text (curly quotes, dashes, no-break space) to a space.
-_FOLD = str.maketrans(
-    {c: chr(c).lower() if chr(c).isalnum() else " " for c in range(128)}
-    | {ord(c): " " for c in "‘’“”–—…•·«»\u00a0"}
+# normalise's fast path, on UTF-8 bytes: ASCII letters and digits to lower case, other ASCII
+# to a space; then the punctuation of news text (curly quotes, dashes, no-break space) to a
+# space. Bytes translate at memory speed, where str.translate looks up every character.
+_FOLD = bytes(
+    c if c >= 0x80 else ord(chr(c).lower()) if chr(c).isalnum() else 0x20 for c in range(256)
 )
+_NEWS_PUNCTUATION = tuple(c.encode() for c in "‘’“”–—…•·«»\u00a0")
 
 
 def normalise(text: str) -> str:
     """Case and punctuation folded away, for fuzzy comparison of boilerplate lines."""
-    folded = text.translate(_FOLD)
+    try:
+        folded = text.encode("utf-8").translate(_FOLD)
+    except UnicodeEncodeError:  # a lone surrogate: only the general path below knows it
+        folded = b"\x80"
+    if not folded.isascii():
+        for mark in _NEWS_PUNCTUATION:
+            folded = folded.replace(mark, b" ")
     if folded.isascii():
         # The same result as below, at translate speed: most lines of news text get here.
-        return " ".join(folded.split())
+        return " ".join(folded.decode("ascii").split())
     return _NON_WORD.sub(" ", text.lower()).strip()
 
 
