@@ -33,6 +33,7 @@ from cleaner.io import (
     read_blocks,
     read_records,
 )
+from cleaner.io.codecs import _encode_string
 from cleaner.pipeline import clean_file, clean_stream
 from cleaner.report import Report
 from cleaner.types import CleanResult, Span
@@ -725,6 +726,18 @@ def test_splice_replaces_only_the_text(
     assert list(parsed) == list(obj) and parsed == {**obj, "text": new}
     if raw.isascii():
         assert out.isascii()  # an escaped (ensure_ascii) line stays escaped
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=any_text | st.text(st.sampled_from('ab’é "\\\n\r\t\b\f\x00\x1f\x7f\u2028\ud800')))
+def test_a_cleaned_text_is_written_as_json_dumps_writes_it(text: str) -> None:
+    """The same bytes as the standard library, raw characters or escaped, surrogates too."""
+    for ascii_only in (False, True):
+        try:
+            expected = json.dumps(text, ensure_ascii=ascii_only).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate can only be written escaped
+            expected = json.dumps(text).encode("ascii")
+        assert _encode_string(text, ascii_only=ascii_only) == expected
 
 
 def test_an_unwritable_output_is_a_config_error(tmp_path: Path) -> None:

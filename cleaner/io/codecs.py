@@ -167,7 +167,7 @@ _MISSING: Any = object()
 
 
 def _encode_string(text: str, *, ascii_only: bool) -> bytes:
-    """``text`` as a JSON string literal in UTF-8.
+    """``text`` as a JSON string literal in UTF-8, byte for byte what ``json.dumps`` writes.
 
     An all-ASCII line keeps its ``\\uXXXX`` style. Otherwise characters are written as
     themselves, except that a lone surrogate (legal in JSON via ``\\ud800``, not encodable as
@@ -175,10 +175,35 @@ def _encode_string(text: str, *, ascii_only: bool) -> bytes:
     """
     if not ascii_only:
         try:
-            return json.dumps(text, ensure_ascii=False).encode("utf-8")
+            return _utf8_literal(text)
         except UnicodeEncodeError:
             pass
     return json.dumps(text, ensure_ascii=True).encode("ascii")
+
+
+def _utf8_literal(text: str) -> bytes:
+    # json.dumps(ensure_ascii=False) walks the text a character at a time, at a quarter of the
+    # speed of this: the same escapes, made by bytes.replace on the UTF-8 form.
+    data = text.encode("utf-8")
+    if data.translate(None, _NOT_RARE_CONTROL):
+        return json.dumps(text, ensure_ascii=False).encode("utf-8")
+    for char, escape in _COMMON_ESCAPES:
+        if char in data:
+            data = data.replace(char, escape)
+    return b'"' + data + b'"'
+
+
+# What json.dumps escapes, the backslash first so that no escape is escaped again. The other
+# control characters are rare and left to json.dumps. In UTF-8, every byte below 0x80 is the
+# character itself.
+_COMMON_ESCAPES = (
+    (b"\\", b"\\\\"),
+    (b'"', b'\\"'),
+    (b"\n", b"\\n"),
+    (b"\r", b"\\r"),
+    (b"\t", b"\\t"),
+)
+_NOT_RARE_CONTROL = bytes(b for b in range(256) if b >= 0x20 or b in b"\n\r\t")
 
 
 def _match(pattern: re.Pattern[str], line: str, i: int) -> re.Match[str]:
