@@ -15,7 +15,9 @@ Every stage runs as a child process on the same generated file, in one run, so w
 CPU time and memory are measured the same way for all (see ``measure``: the largest process's
 peak RSS, and the peak of the whole process tree, workers included). MB are 10**6 bytes of
 input. The first run generates the corpus into ``benchmarks/out/`` (git-ignored); later runs
-reuse it.
+reuse it. The packages are byte-compiled first, as pip does when it installs a wheel: a source
+checkout run with ``PYTHONDONTWRITEBYTECODE`` would otherwise compile every module again in
+every process, workers included, and time that instead.
 
     python -m benchmarks.throughput                       # 100 MB corpus, all stages
     python -m benchmarks.throughput --size 10MB --repeat 3 --json out.json
@@ -27,6 +29,7 @@ reuse it.
 from __future__ import annotations
 
 import argparse
+import compileall
 import hashlib
 import json
 import os
@@ -222,6 +225,12 @@ def measure(cmd: list[str], cwd: Path = ROOT) -> dict[str, Any]:
     }
 
 
+def byte_compile() -> None:
+    """Write the bytecode of ``cleaner`` and ``benchmarks`` (into git-ignored ``__pycache__``)."""
+    for package in ("cleaner", "benchmarks"):
+        compileall.compile_dir(ROOT / package, quiet=1)
+
+
 def cli_command() -> list[str]:
     """The installed ``cleaner`` console script of this interpreter, else ``cleaner.cli.main``."""
     script = Path(sys.executable).with_name("cleaner")
@@ -266,8 +275,10 @@ def first_differences(a: Path, b: Path, limit: int = 5) -> list[dict[str, Any]]:
     return diffs
 
 
-def run_stage(stage: str, src: Path, jobs: int, size: int, records: int) -> dict[str, Any]:
-    dst = OUT_DIR / f"{src.stem}.{stage}.out.jsonl"
+def run_stage(
+    stage: str, src: Path, jobs: int, size: int, records: int, out_dir: Path = OUT_DIR
+) -> dict[str, Any]:
+    dst = out_dir / f"{src.stem}.{stage}.out.jsonl"
     dst.unlink(missing_ok=True)
     m = measure(stage_command(stage, src, dst, jobs))
     result: dict[str, Any] = {
@@ -306,7 +317,12 @@ def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def benchmark(
-    src: Path, stages: list[str], jobs: int, repeat: int, keep: bool = False
+    src: Path,
+    stages: list[str],
+    jobs: int,
+    repeat: int,
+    keep: bool = False,
+    out_dir: Path = OUT_DIR,
 ) -> dict[str, Any]:
     """Run the stages on ``src`` (``repeat`` times, interleaved) and compare their outputs."""
     size = src.stat().st_size
@@ -316,7 +332,7 @@ def benchmark(
     for i in range(repeat):
         for stage in stages:
             print(f"[{i + 1}/{repeat}] {stage} on {src.name} ...", file=sys.stderr, flush=True)
-            runs[stage].append(run_stage(stage, src, jobs, size, records))
+            runs[stage].append(run_stage(stage, src, jobs, size, records, out_dir))
     results = {s: _median(r) for s, r in runs.items()}
     report: dict[str, Any] = {
         "input": str(src),
@@ -465,6 +481,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.source}: not found; skipping (--from needs the file)", file=sys.stderr)
         return 0
     OUT_DIR.mkdir(parents=True, exist_ok=True)
+    byte_compile()
     if args.profile:
         src = args.input or cached_corpus(OUT_DIR, parse_size(args.size), args.seed, args.source)
         dst = OUT_DIR / "profile.out.jsonl"

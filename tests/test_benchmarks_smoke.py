@@ -17,6 +17,7 @@ if str(ROOT) not in sys.path:  # benchmarks/ is not installed with the package
 from benchmarks.corpus import documents, parse_size, write_corpus  # noqa: E402
 from benchmarks.naive import NaiveCleaner  # noqa: E402
 from benchmarks.rule_costs import REST, rule_costs  # noqa: E402
+from benchmarks.throughput import STAGES, benchmark  # noqa: E402
 from cleaner import Cleaner, Document  # noqa: E402
 
 
@@ -112,3 +113,22 @@ def test_rule_costs_account_for_the_whole_engine_time(tmp_path: Path) -> None:
         for r in map(json.loads, lines)
     ]
     assert sum(row["edits"] for row in rows.values()) == sum(map(len, spans))
+
+
+def test_the_throughput_harness_runs_every_stage_and_compares_their_outputs(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "c.jsonl"
+    records, _ = write_corpus(path, 300_000, seed=3)
+    report = benchmark(path, list(STAGES), jobs=2, repeat=1, out_dir=tmp_path)
+    assert report["records"] == records
+    assert report["identical"], report["differences"]
+    for stage, result in report["stages"].items():
+        assert "error" not in result, (stage, result["error"])
+        assert result["wall_seconds"] > 0 and result["peak_rss_mb"] > 0
+    assert set(report["ratios"]) >= {
+        "cli_j1_time_over_floor_time",
+        "cli_jN_speedup_over_j1",
+        "naive_time_over_cli_j1_time",
+    }
+    assert not list(tmp_path.glob("*.out.jsonl"))  # outputs are removed unless kept
