@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import signal
 import sys
 import threading
@@ -50,7 +49,8 @@ def find_stale_temps(directory: str | Path) -> list[Path]:
 
 
 def _temp_name(target: Path) -> Path:
-    return target.parent / f"{TEMP_PREFIX}{secrets.token_hex(4)}-{target.name}"
+    # os.urandom is what secrets.token_hex reads, without importing hmac and OpenSSL.
+    return target.parent / f"{TEMP_PREFIX}{os.urandom(4).hex()}-{target.name}"
 
 
 def _fsync_dir(directory: Path) -> None:
