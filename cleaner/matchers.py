@@ -27,6 +27,14 @@ _NONBLANK_LINE = regex.compile(r"(?m)^[^\S\n]*\S[^\n]*")
 _GROUP_REF = regex.compile(r"\\g<([^>]*)>|\\(\d+)")
 _TITLE_SUFFIX = regex.compile(r"\s+(?:\||-|–|—)\s+[^|\-–—]{1,60}$")
 
+#: White space within a line: what ``regex`` counts as ``\s``, the newline aside (a test checks
+#: the two agree). A line rule's match may be surrounded by it; a line of nothing else is blank.
+LINE_SPACE = (
+    "\t\v\f\r \x85\xa0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200B)))
+    + "\u2028\u2029\u202f\u205f\u3000"
+)
+
 
 # normalise's fast path, on UTF-8 bytes: ASCII letters and digits to lower case, other ASCII
 # to a space; then the punctuation of news text (curly quotes, dashes, no-break space) to a
@@ -111,7 +119,19 @@ class DocView:
         """The first ``n`` non-blank lines, without scanning the rest of the text."""
         if "nonblank_lines" in self.__dict__:
             return self.nonblank_lines[:n]
-        return [m.span() for m in itertools.islice(_NONBLANK_LINE.finditer(self.text), n)]
+        # str.find, not _NONBLANK_LINE: the top lines are whole paragraphs, which the regex
+        # walks a character at a time. A line that starts with text needs no other look.
+        text = self.text
+        lines: list[tuple[int, int]] = []
+        start = 0
+        while len(lines) < n and start < len(text):
+            end = text.find("\n", start)
+            if end == -1:
+                end = len(text)
+            if end > start and (text[start] not in LINE_SPACE or text[start:end].strip(LINE_SPACE)):
+                lines.append((start, end))
+            start = end + 1
+        return lines
 
     def window(self, first: int | None, last: int | None) -> tuple[int, int]:
         """The character range covered by the first or last N non-blank lines."""
@@ -224,15 +244,6 @@ def _minimal(text: str, start: int, end: int, new: str, rule_id: str) -> Span:
     while tail < limit - head and old[-1 - tail] == new[-1 - tail]:
         tail += 1
     return Span(start + head, end - tail, rule_id, new[head : len(new) - tail])
-
-
-#: The white space a line rule's match may be surrounded by: what ``regex`` counts as ``\s``,
-#: the newline aside (a test checks the two agree).
-LINE_SPACE = (
-    "\t\v\f\r \x85\xa0\u1680"
-    + "".join(map(chr, range(0x2000, 0x200B)))
-    + "\u2028\u2029\u202f\u205f\u3000"
-)
 
 
 class LineMatcher:
@@ -371,12 +382,15 @@ class RepeatedTitleMatcher:
         return self._matches(forms, first), self._matches(forms, title)
 
     def _long_enough(self, forms: set[str]) -> list[str]:
-        return [f for f in forms if len(f.split()) >= self.min_words]
+        # A normalised form is words joined by single spaces.
+        return [f for f in forms if f.count(" ") + 1 >= self.min_words]
 
     def _matches(self, forms: set[str], refs: list[str]) -> bool:
-        return any(
-            fuzz.ratio(form, ref, score_cutoff=self.threshold) for form in forms for ref in refs
-        )
+        for ref in refs:
+            for form in forms:
+                if fuzz.ratio(form, ref, score_cutoff=self.threshold):
+                    return True
+        return False
 
 
 def _title_forms(line: str) -> set[str]:

@@ -10,6 +10,7 @@ from cleaner.compile import _Literals
 from cleaner.matchers import (
     _TITLE_SUFFIX,
     LINE_SPACE,
+    DocView,
     RepeatedTitleMatcher,
     _ascii_alnum_count,
     _title_forms,
@@ -26,6 +27,18 @@ _texts = st.text(_ALPHABET, max_size=120) | st.text(max_size=60)
 def test_line_space_is_the_white_space_of_regex_without_the_newline():
     space = regex.compile(r"[^\S\n]")
     assert sorted(LINE_SPACE) == [c for c in map(chr, range(0x110000)) if space.match(c)]
+
+
+_lines = st.text(st.sampled_from([*"ab \t\r\n\x0b\x1c\u2028\u3000\u00a0"]), max_size=40)
+
+
+@given(_lines, st.integers(1, 6))
+def test_the_first_lines_are_the_start_of_all_the_non_blank_lines(text, n):
+    """Repeated-title reads only the top of a document; it must see the lines a full scan sees."""
+    assert (
+        DocView(text, None, 1.0).first_nonblank_lines(n)
+        == (DocView(text, None, 1.0).nonblank_lines[:n])
+    )
 
 
 @given(_texts)
