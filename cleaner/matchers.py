@@ -49,14 +49,18 @@ def normalise(text: str) -> str:
     """Case and punctuation folded away, for fuzzy comparison of boilerplate lines."""
     try:
         folded = text.encode("utf-8").translate(_FOLD)
-    except UnicodeEncodeError:  # a lone surrogate: only the general path below knows it
-        folded = b"\x80"
+    except UnicodeEncodeError:  # a lone surrogate
+        return _normalise_any(text)
     if not folded.isascii():
         for mark in _NEWS_PUNCTUATION:
             folded = folded.replace(mark, b" ")
-    if folded.isascii():
-        # The same result as below, at translate speed: most lines of news text get here.
-        return " ".join(folded.decode("ascii").split())
+        if not folded.isascii():
+            return _normalise_any(text)
+    # What _normalise_any gives, at translate speed: most lines of news text get here.
+    return " ".join(folded.decode("ascii").split())
+
+
+def _normalise_any(text: str) -> str:
     return _NON_WORD.sub(" ", text.lower()).strip()
 
 
