@@ -23,7 +23,6 @@ from cleaner.types import Span
 T = TypeVar("T")
 
 _NON_WORD = regex.compile(r"[\W_]+")
-_NONBLANK_LINE = regex.compile(r"(?m)^[^\S\n]*\S[^\n]*")
 _GROUP_REF = regex.compile(r"\\g<([^>]*)>|\\(\d+)")
 _TITLE_SUFFIX = regex.compile(r"\s+(?:\||-|–|—)\s+[^|\-–—]{1,60}$")
 
@@ -101,7 +100,7 @@ class DocView:
     @cached_property
     def nonblank_lines(self) -> list[tuple[int, int]]:
         """(start, end) of every line that holds more than white space."""
-        return [m.span() for m in _NONBLANK_LINE.finditer(self.text)]
+        return self._nonblank_lines(None)
 
     def lines_with_literals(self, rule_id: str) -> list[tuple[int, int]]:
         """(start, end) of every line where one of the rule's literals starts, in order; all
@@ -123,12 +122,15 @@ class DocView:
         """The first ``n`` non-blank lines, without scanning the rest of the text."""
         if "nonblank_lines" in self.__dict__:
             return self.nonblank_lines[:n]
-        # str.find, not _NONBLANK_LINE: the top lines are whole paragraphs, which the regex
-        # walks a character at a time. A line that starts with text needs no other look.
+        return self._nonblank_lines(n)
+
+    def _nonblank_lines(self, limit: int | None) -> list[tuple[int, int]]:
+        # str.find, not a regex: lines are whole paragraphs, which a regex walks a character
+        # at a time. A line that starts with text needs no other look.
         text = self.text
         lines: list[tuple[int, int]] = []
         start = 0
-        while len(lines) < n and start < len(text):
+        while (limit is None or len(lines) < limit) and start < len(text):
             end = text.find("\n", start)
             if end == -1:
                 end = len(text)
