@@ -305,6 +305,21 @@ def test_tooltip_cards_over_half_of_an_article_are_still_removed():
     assert not result.held_back
 
 
+@pytest.mark.parametrize(
+    ("run", "before_more", "removed"),
+    [(900, " ", True), (901, " ", False), (900, "", True), (901, "", False)],
+)
+def test_a_tooltip_card_holds_at_most_900_characters_of_headlines(run, before_more, removed):
+    # MORE ends the card after a space or straight after a lowercase letter; either way the
+    # headlines before it are bounded, so a stray MORE far down a paragraph is not a card end.
+    headlines = ("Senators weigh farm bill | Talks stall on roads | " * 30)[:run]
+    if not before_more:
+        headlines = headlines[:-1] + "s"
+    raw = f"Sen. Jane DoeJane Q. Doe{headlines}{before_more}MORE said on Monday.\n"
+    cleaned = Cleaner().clean(raw, url="https://thehill.com/homenews/senate/1")
+    assert cleaned == ("Sen. Jane Doe said on Monday.\n" if removed else raw)
+
+
 def test_a_stub_page_of_mostly_prompts_is_left_whole_and_reported():
     raw = (
         "Advertisement\n\n"
