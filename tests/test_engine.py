@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cleaner import Cleaner, Document, apply_spans
+from cleaner import Cleaner, Document, apply_spans, clean
 
 PACK = """
 [pack]
@@ -316,7 +316,7 @@ def test_a_tooltip_card_holds_at_most_900_characters_of_headlines(run, before_mo
     if not before_more:
         headlines = headlines[:-1] + "s"
     raw = f"Sen. Jane DoeJane Q. Doe{headlines}{before_more}MORE said on Monday.\n"
-    cleaned = Cleaner().clean(raw, url="https://thehill.com/homenews/senate/1")
+    cleaned = clean(raw, url="https://thehill.com/homenews/senate/1")
     assert cleaned == ("Sen. Jane Doe said on Monday.\n" if removed else raw)
 
 
