@@ -8,6 +8,8 @@ filter that is too tight, a line window computed differently).
 What "naive" means here, rule kind by rule kind:
 
 - no prefilter: every rule of every pack whose domains apply is tried on every document;
+- content signatures: every signature of every other pack is tried on every document (a
+  literal by ``in``, a rule by its naive matcher), not only where a literal occurs;
 - ``span``: the rule's regex (compiled here from the spec, same flags) over the whole text,
   or with ``per_line`` over every line, literal or not;
 - ``line``: a Python loop over the lines (split on ``\\n``), one ``fullmatch`` of the pattern
@@ -31,9 +33,9 @@ from collections.abc import Callable, Sequence
 import regex
 from rapidfuzz import fuzz
 
-from cleaner.compile import CompiledPack, host_of
+from cleaner.compile import Activation, CompiledPack, CompiledSignature, RuleSet
 from cleaner.engine import Cleaner
-from cleaner.matchers import LINE_SPACE, DocView, PhraseMatcher
+from cleaner.matchers import LINE_SPACE, DocView, PhraseMatcher, find_all
 from cleaner.rulespec import RuleSpec
 from cleaner.types import CleanResult, Document, Span
 
@@ -184,8 +186,9 @@ class NaiveTable:
 class NaiveRuleSet:
     """Stands in for the engine's ``RuleSet``: the naive matchers of the packs for a host."""
 
-    def __init__(self, packs: Sequence[CompiledPack], specs: dict[str, RuleSpec]) -> None:
-        self.packs = tuple(packs)
+    def __init__(self, ruleset: RuleSet, specs: dict[str, RuleSpec]) -> None:
+        self.packs: Sequence[CompiledPack] = ruleset.packs
+        self.host = ruleset.host
         self._naive = {
             rule.id: (
                 _NAIVE[specs[rule.id].kind](specs[rule.id])
@@ -196,15 +199,34 @@ class NaiveRuleSet:
             for rule in pack.rules
         }
         self.rules = tuple(self._naive.values())
-        self._tables: dict[str | None, NaiveTable] = {}
+        self._tables: dict[tuple[int, ...], NaiveTable] = {}
 
-    def table_for_url(self, url: str | None) -> NaiveTable:
-        host = host_of(url)
-        if host not in self._tables:
-            self._tables[host] = NaiveTable(
-                [self._naive[r.id] for p in self.packs if p.applies_to(host) for r in p.rules]
+    def activation(self, url: str | None, doc: DocView) -> Activation:
+        host = self.host(url)
+        return Activation(
+            tuple(
+                i
+                for i, p in enumerate(self.packs)
+                if p.applies_to(host) or any(self._holds(sig, doc) for sig in p.signatures)
             )
-        return self._tables[host]
+        )
+
+    def table(self, packs: tuple[int, ...]) -> NaiveTable:
+        if packs not in self._tables:
+            self._tables[packs] = NaiveTable(
+                [self._naive[r.id] for i in packs for r in self.packs[i].rules]
+            )
+        return self._tables[packs]
+
+    def _holds(self, sig: CompiledSignature, doc: DocView) -> bool:
+        if sig.matcher is None:
+            return any(literal in doc.text for literal in sig.literals)
+        naive = self._naive.get(sig.matcher.id)
+        if naive is None:  # a disabled rule or a pattern signature: the engine's matcher
+            starts = [at for literal in sig.literals for at in find_all(doc.text, literal)]
+            doc.hits = {sig.matcher.id: sorted(starts)}
+            naive = sig.matcher
+        return bool(naive.find(doc))  # type: ignore[attr-defined]
 
 
 class NaiveCleaner:
@@ -214,7 +236,7 @@ class NaiveCleaner:
 
     def __init__(self, cleaner: Cleaner) -> None:
         specs = {r.qualified_id: r for p in cleaner.packs for r in p.rules}
-        self.ruleset = NaiveRuleSet(cleaner.ruleset.packs, specs)
+        self.ruleset = NaiveRuleSet(cleaner.ruleset, specs)
         self._cleaner = cleaner.with_ruleset(self.ruleset)  # type: ignore[arg-type]
 
     def clean_document(self, doc: Document) -> CleanResult:

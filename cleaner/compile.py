@@ -1,22 +1,34 @@
-"""Compile validated packs into per-domain rule tables with a literal prefilter.
+"""Compile validated packs into rule tables with a literal prefilter.
 
 The prefilter is the reason cleaning is cheap: one Aho-Corasick pass over a document finds
-which rules' required literals occur, and only those rules' regexes run.
+which rules' required literals occur, and only those rules' regexes run. Which packs apply is
+decided once per document: by its host (after archive unwrapping and domain aliases), and,
+for packs the host does not name, by their content signatures, found the same way.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
+import regex
 from ahocorasick_rs import AhoCorasick, Implementation
 
 from cleaner.errors import ConfigError
 from cleaner.matchers import MATCHERS, DocView, Matcher, find_all
-from cleaner.rulespec import PackSpec
+from cleaner.rulespec import PackSpec, RuleSpec, Signature
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledSignature:
+    """Where one of ``literals`` occurs, the signature is present if ``matcher`` (when there
+    is one) finds something."""
+
+    literals: tuple[str, ...]
+    matcher: Matcher | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,11 +37,16 @@ class CompiledPack:
     domains: tuple[str, ...]
     rules: tuple[Matcher, ...]
     source: str
+    signatures: tuple[CompiledSignature, ...] = ()
 
     def applies_to(self, host: str | None) -> bool:
         if not self.domains:
             return True
-        return host is not None and any(host == d or host.endswith("." + d) for d in self.domains)
+        return host is not None and _within(host, self.domains)
+
+
+def _within(host: str, domains: Iterable[str]) -> bool:
+    return any(host == d or host.endswith("." + d) for d in domains)
 
 
 class Prefilter:
@@ -101,46 +118,176 @@ class RuleTable:
         return [self.rules[i] for i in sorted(found)]
 
 
-class RuleSet:
-    """All compiled packs; hands out the cached table for a document's host."""
+class Detector:
+    """Which of some packs' signatures a text holds: one literal scan, then the few checks."""
 
-    def __init__(self, packs: Sequence[CompiledPack]) -> None:
+    def __init__(self, packs: Sequence[tuple[int, CompiledPack]]) -> None:
+        self._entries = [(index, sig) for index, pack in packs for sig in pack.signatures]
+        self._literals = _Literals(
+            (literal, n) for n, (_, sig) in enumerate(self._entries) for literal in sig.literals
+        )
+
+    def packs_in(self, doc: DocView) -> tuple[set[int], list[str]]:
+        """Indexes of the packs whose signature ``doc`` holds, and the checks that timed out."""
+        hits: defaultdict[int, list[int]] = defaultdict(list)
+        for owners, start in self._literals.occurrences(doc.text):
+            for n in owners:
+                hits[n].append(start)
+        found: set[int] = set()
+        timed_out: list[str] = []
+        for n in sorted(hits):
+            index, sig = self._entries[n]
+            if index in found:
+                continue
+            if sig.matcher is None:
+                found.add(index)
+                continue
+            doc.hits = {sig.matcher.id: hits[n]}
+            try:
+                if sig.matcher.find(doc):
+                    found.add(index)
+            except TimeoutError:
+                timed_out.append(sig.matcher.id)
+        doc.hits = {}
+        return found, timed_out
+
+
+@dataclass(frozen=True, slots=True)
+class _Reach:
+    """For one host: the packs it applies, and a detector for those that may apply by content."""
+
+    applying: tuple[int, ...]
+    detector: Detector | None
+
+
+@dataclass(frozen=True, slots=True)
+class Activation:
+    """Which packs apply to one document: by its host, and by the signatures its text holds."""
+
+    by_host: tuple[int, ...]
+    detected: tuple[int, ...] = ()
+    timed_out: tuple[str, ...] = ()
+
+    @property
+    def packs(self) -> tuple[int, ...]:
+        return tuple(sorted({*self.by_host, *self.detected})) if self.detected else self.by_host
+
+
+class RuleSet:
+    """All compiled packs; hands out the table of the packs that apply to a document.
+
+    ``domain_aliases`` map hosts (and their subdomains) to the host whose packs they get: a
+    mirror, a staging copy, a localhost crawl.
+    """
+
+    def __init__(
+        self, packs: Sequence[CompiledPack], domain_aliases: Mapping[str, str] | None = None
+    ) -> None:
         self.packs = tuple(packs)
         self.rules = tuple(r for p in self.packs for r in p.rules)
-        self.table_for_host = lru_cache(maxsize=4096)(self._table)
+        self.domain_aliases = {_domain(k): _domain(v) for k, v in (domain_aliases or {}).items()}
+        self._reach = lru_cache(maxsize=4096)(self._reach_of)
         # Most hosts get the same packs (the generic ones): one table, one automaton, for all.
         self._tables: dict[tuple[int, ...], RuleTable] = {}
 
-    def _table(self, host: str | None) -> RuleTable:
-        applying = tuple(i for i, p in enumerate(self.packs) if p.applies_to(host))
-        if applying not in self._tables:
-            self._tables[applying] = RuleTable([r for i in applying for r in self.packs[i].rules])
-        return self._tables[applying]
+    def host(self, url: str | None) -> str | None:
+        """The host whose packs a document from ``url`` gets."""
+        host = host_of(url)
+        if host is None or not self.domain_aliases:
+            return host
+        for alias, target in self.domain_aliases.items():
+            if _within(host, (alias,)):
+                return target
+        return host
 
-    def table_for_url(self, url: str | None) -> RuleTable:
-        return self.table_for_host(host_of(url))
+    def activation(self, url: str | None, doc: DocView) -> Activation:
+        """The packs for a document: its host's, and those whose signature its text holds."""
+        reach = self._reach(self.host(url))
+        if reach.detector is None:
+            return Activation(reach.applying)
+        detected, timed_out = reach.detector.packs_in(doc)
+        return Activation(reach.applying, tuple(sorted(detected)), tuple(timed_out))
+
+    def table_for_host(self, host: str | None) -> RuleTable:
+        """The packs that ``host`` names, whatever the text holds."""
+        return self.table(self._reach(host).applying)
+
+    def table(self, packs: tuple[int, ...]) -> RuleTable:
+        """The rules of these packs (indexes into ``packs``), in pack order."""
+        if packs not in self._tables:
+            self._tables[packs] = RuleTable([r for i in packs for r in self.packs[i].rules])
+        return self._tables[packs]
+
+    def _reach_of(self, host: str | None) -> _Reach:
+        applying = tuple(i for i, p in enumerate(self.packs) if p.applies_to(host))
+        detectable = [
+            (i, p) for i, p in enumerate(self.packs) if i not in applying and p.signatures
+        ]
+        return _Reach(applying, Detector(detectable) if detectable else None)
+
+
+# Web archives that name the page they hold in their own path: /web/<stamp>/<original URL>,
+# /<stamp>/<original URL>, /o/<id>/<original URL>, /newest/<original URL>.
+_ARCHIVES = frozenset(
+    {"web.archive.org", "wayback.archive.org"}
+    | {f"archive.{tld}" for tld in ("ph", "today", "is", "li", "vn", "fo", "md")}
+)
+_ARCHIVED = regex.compile(
+    r"(?i)^/(?:web/)?(?:[0-9]{4}[0-9.\-]*[a-z_]*|o/[A-Za-z0-9]+|newest|oldest)/"
+    r"(?:https?:/{1,2})?(?P<original>[^/?#]+\.[^/?#]+)"
+)
 
 
 def host_of(url: str | None) -> str | None:
+    """The host of ``url``, or of the page it holds where it is a web-archive snapshot."""
     if not url:
         return None
     if url.startswith(("http://", "https://")):
         # Cached by what precedes the path: URLs are mostly unique, their hosts are not.
         cut = min((i for i in (url.find(c, 8) for c in "/?#") if i != -1), default=len(url))
-        return _host(url[:cut])
-    return _host.__wrapped__(url)
+        host = _host(url[:cut])
+        path = url[cut:]
+    else:
+        host = _host.__wrapped__(url)
+        path = _path(url)
+    if host in _ARCHIVES and (held := _ARCHIVED.match(path)) is not None:
+        return _host.__wrapped__(held["original"])
+    return host
+
+
+def _domain(name: str) -> str:
+    return name.lower().strip().strip(".")
 
 
 @lru_cache(maxsize=4096)
 def _host(url: str) -> str | None:
     try:
-        host = urlsplit(url if "//" in url else "//" + url).hostname
+        host = _split(url).hostname
     except ValueError:
         return None
     return host.lower().rstrip(".") if host else None
 
 
-def compile_packs(packs: Iterable[PackSpec], disable: Iterable[str] = ()) -> RuleSet:
+def _path(url: str) -> str:
+    try:
+        return _split(url).path
+    except ValueError:
+        return ""
+
+
+def _split(url: str) -> SplitResult:
+    # A URL without a scheme ("thehill.com/a") is read as one whose host comes first.
+    return urlsplit(url if _SCHEMED.match(url) else "//" + url)
+
+
+_SCHEMED = regex.compile(r"(?:[A-Za-z][A-Za-z0-9+.\-]*:)?//")
+
+
+def compile_packs(
+    packs: Iterable[PackSpec],
+    disable: Iterable[str] = (),
+    domain_aliases: Mapping[str, str] | None = None,
+) -> RuleSet:
     """Compile every rule of every pack, except those disabled by rule or pack id."""
     packs = list(packs)
     disabled = set(disable)
@@ -151,7 +298,9 @@ def compile_packs(packs: Iterable[PackSpec], disable: Iterable[str] = ()) -> Rul
         rules = tuple(
             MATCHERS[spec.kind](spec) for spec in pack.rules if spec.qualified_id not in disabled
         )
-        compiled.append(CompiledPack(pack.id, pack.domains, rules, pack.source))
+        signatures = tuple(_signature(pack, n, sig, rules) for n, sig in enumerate(pack.detect, 1))
+        compiled.append(CompiledPack(pack.id, pack.domains, rules, pack.source, signatures))
+    _check_aliases(domain_aliases or {}, packs)
     known = {p.id for p in compiled} | {r.id for p in compiled for r in p.rules}
     known |= {p.id for p in packs} | {r.qualified_id for p in packs for r in p.rules}
     unknown = sorted(disabled - known)
@@ -160,4 +309,33 @@ def compile_packs(packs: Iterable[PackSpec], disable: Iterable[str] = ()) -> Rul
             f"cannot disable {unknown[0]!r}: no loaded pack or rule has that id; "
             "see `cleaner rules list`"
         )
-    return RuleSet(compiled)
+    return RuleSet(compiled, domain_aliases)
+
+
+def _signature(
+    pack: PackSpec, n: int, sig: Signature, rules: tuple[Matcher, ...]
+) -> CompiledSignature:
+    if sig.literal:
+        return CompiledSignature(sig.literals, None)
+    if sig.rule:
+        # The pack's own rule, even where it is disabled: disabling stops removal, not detection.
+        qualified = f"{pack.id}.{sig.rule}"
+        matcher = next((r for r in rules if r.id == qualified), None)
+        if matcher is None:
+            spec = next(r for r in pack.rules if r.id == sig.rule)
+            matcher = MATCHERS[spec.kind](spec)
+        return CompiledSignature(sig.literals, matcher)
+    spec = RuleSpec(
+        pack.id, f"detect-{n}", "span", pack.source, pattern=sig.pattern, requires=sig.requires
+    )
+    return CompiledSignature(sig.literals, MATCHERS["span"](spec))
+
+
+def _check_aliases(aliases: Mapping[str, str], packs: Sequence[PackSpec]) -> None:
+    domains = [d for p in packs for d in p.domains]
+    for alias, target in aliases.items():
+        if not _within(_domain(target), domains):
+            raise ConfigError(
+                f"domain_aliases maps {alias!r} to {target!r}, which no loaded pack names in its "
+                "domains; give a host of a pack (see `cleaner rules list`)"
+            )

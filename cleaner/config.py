@@ -8,6 +8,7 @@ root (a directory holding ``.git``). Paths in a config file are relative to that
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ class Settings:
     disable: tuple[str, ...] = ()
     max_removal: float = DEFAULT_MAX_REMOVAL
     timeout: float = DEFAULT_TIMEOUT
+    domain_aliases: Mapping[str, str] = field(default_factory=dict)
     text_key: str = "text"
     url_key: str = "url"
     title_key: str = "title"
@@ -40,6 +42,7 @@ class Settings:
             disable=self.disable,
             max_removal=self.max_removal,
             timeout=self.timeout,
+            domain_aliases=self.domain_aliases,
         )
 
     def overridden(self, **changes: Any) -> Settings:
@@ -53,6 +56,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "disable": list,
     "max_removal": (int, float),
     "timeout": (int, float),
+    "domain_aliases": dict,
     "text_key": str,
     "url_key": str,
     "title_key": str,
@@ -96,6 +100,10 @@ def load_settings(path: Path | None) -> Settings:
             if not all(isinstance(v, str) for v in value):
                 raise ConfigError(f"{path}: {key} must be a list of strings")
             value = tuple(value)
+        if isinstance(value, dict) and not all(isinstance(v, str) for v in value.values()):
+            raise ConfigError(
+                f'{path}: {key} must map hosts to hosts, e.g. {{"mirror.example" = "thehill.com"}}'
+            )
         values[name] = value
     if "rules" in values:
         values["rules"] = tuple(str((path.parent / r).resolve()) for r in values["rules"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,8 @@ class Cleaner:
     share of a document's characters, those edits are held back and reported instead.
     ``timeout`` is how many seconds one rule's regex may run on a document, per megabyte of text
     (never less than this on small documents); a rule that runs out is skipped and reported.
+    ``domain_aliases`` map hosts to the host whose packs they get, e.g.
+    ``{"mirror.example": "thehill.com"}``.
     """
 
     def __init__(
@@ -36,6 +38,7 @@ class Cleaner:
         disable: Iterable[str] = (),
         max_removal: float = DEFAULT_MAX_REMOVAL,
         timeout: float = DEFAULT_TIMEOUT,
+        domain_aliases: Mapping[str, str] | None = None,
     ) -> None:
         if not 0.0 < max_removal <= 1.0:
             raise ValueError(f"max_removal must be in (0, 1], got {max_removal}")
@@ -47,6 +50,7 @@ class Cleaner:
             "disable": tuple(disable),
             "max_removal": max_removal,
             "timeout": timeout,
+            "domain_aliases": dict(domain_aliases or {}),
         }
         paths = (
             [*default_pack_paths(), *self._settings["rules"]]
@@ -54,7 +58,9 @@ class Cleaner:
             else [*self._settings["rules"]]
         )
         self.packs: list[PackSpec] = load_packs(paths)
-        self.ruleset: RuleSet = compile_packs(self.packs, self._settings["disable"])
+        self.ruleset: RuleSet = compile_packs(
+            self.packs, self._settings["disable"], self._settings["domain_aliases"]
+        )
         self.max_removal = max_removal
         self.timeout = timeout
 
@@ -84,12 +90,17 @@ class Cleaner:
 
     def clean_document(self, doc: Document) -> CleanResult:
         """Clean one document; passes repeat until nothing changes, so cleaning is idempotent."""
-        table = self.ruleset.table_for_url(doc.url)
         text = doc.text
         spans: list[Span] = []
         held: list[Span] = []
-        timed_out: list[str] = []
         memo: dict[Any, Any] = {}
+        # Which packs apply is decided once, on the text as it came: removals cannot take a
+        # document out of (or into) a site's reach.
+        activation = self.ruleset.activation(
+            doc.url, DocView(text, doc.title, self._time_limit(text), memo)
+        )
+        table = self.ruleset.table(activation.packs)
+        timed_out = list(activation.timed_out)
         for _ in range(MAX_PASSES):
             found, held_now, timed_now = self._one_pass(text, doc.title, table, memo)
             held.extend(lift(spans, held_now, text) if spans else held_now)
@@ -104,7 +115,7 @@ class Cleaner:
     def _one_pass(
         self, text: str, title: str | None, table: RuleTable, memo: dict[Any, Any]
     ) -> tuple[list[Span], list[Span], list[str]]:
-        view = DocView(text, title, self.timeout * max(1.0, len(text) / 1_000_000), memo)
+        view = DocView(text, title, self._time_limit(text), memo)
         raw: list[Span] = []
         guarded_ids: set[str] = set()
         timed_out: list[str] = []
@@ -129,6 +140,9 @@ class Cleaner:
             return spans, [], timed_out
         held = [s for s in spans if s.rule_id in guarded_ids]
         return exempt, held, timed_out
+
+    def _time_limit(self, text: str) -> float:
+        return self.timeout * max(1.0, len(text) / 1_000_000)
 
 
 def _removed(spans: list[Span]) -> int:

@@ -20,7 +20,8 @@ _KIND_KEYS = {
     "phrase": {"phrases", "threshold", "first_lines", "last_lines"},
     "repeated-title": {"threshold", "within"},
 }
-_PACK_KEYS = {"id", "description", "domains"}
+_PACK_KEYS = {"id", "description", "domains", "detect"}
+_SIGNATURE_KEYS = ({"rule"}, {"pattern", "requires"})
 _ID = regex.compile(r"[a-z0-9][a-z0-9-]*")
 
 
@@ -59,12 +60,31 @@ class RuleSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class Signature:
+    """One ``[pack] detect`` entry: text that only this site's residue produces.
+
+    A literal is a signature where it occurs. A rule (of the same pack) or a pattern is one
+    where it matches, and is tried only where one of its ``requires`` literals occurs.
+    """
+
+    literal: str = ""
+    rule: str = ""
+    pattern: str = ""
+    requires: tuple[str, ...] = ()
+
+    @property
+    def literals(self) -> tuple[str, ...]:
+        return (self.literal,) if self.literal else self.requires
+
+
+@dataclass(frozen=True, slots=True)
 class PackSpec:
     id: str
     description: str
     domains: tuple[str, ...]
     rules: tuple[RuleSpec, ...]
     source: str
+    detect: tuple[Signature, ...] = ()
 
 
 def default_pack_paths() -> list[Path]:
@@ -150,9 +170,63 @@ def _pack(source: str, data: dict[str, Any]) -> PackSpec:
             )
         seen.add(rule.id)
         rules.append(rule)
+    detect = _signatures(source, head.get("detect", []), {r.id: r for r in rules})
     return PackSpec(
-        pack_id, description, tuple(d.lower().lstrip(".") for d in domains), tuple(rules), source
+        pack_id,
+        description,
+        tuple(d.lower().lstrip(".") for d in domains),
+        tuple(rules),
+        source,
+        detect,
     )
+
+
+def _signatures(source: str, value: object, rules: dict[str, RuleSpec]) -> tuple[Signature, ...]:
+    """``[pack] detect``: literals, ``{ rule = ID }`` or ``{ pattern, requires }`` tables."""
+    if not isinstance(value, list):
+        raise RuleFileError(source, "must be a list", field="pack.detect")
+    signatures: list[Signature] = []
+    for n, item in enumerate(value, 1):
+        where = f"pack.detect #{n}"
+        if isinstance(item, str):
+            if not item:
+                raise RuleFileError(source, "an empty literal would match everywhere", field=where)
+            signatures.append(Signature(literal=item))
+        elif isinstance(item, dict) and set(item) in _SIGNATURE_KEYS:
+            signatures.append(_signature(source, where, item, rules))
+        else:
+            raise RuleFileError(
+                source,
+                'must be a literal string, { rule = "ID" } or { pattern = "...", requires = '
+                '["literal", ...] }',
+                field=where,
+            )
+    return tuple(signatures)
+
+
+def _signature(
+    source: str, where: str, item: dict[str, Any], rules: dict[str, RuleSpec]
+) -> Signature:
+    if "rule" in item:
+        rule = rules.get(item["rule"]) if isinstance(item["rule"], str) else None
+        if rule is None:
+            raise RuleFileError(
+                source, f"names no rule of this pack: {item['rule']!r}", field=where
+            )
+        requires = rule.requires
+        missing = f"rule {rule.id!r} requires no literal"
+    else:
+        pattern = _string(source, None, item, "pattern", required=True)
+        requires = _strings(source, None, item, "requires")
+        missing = "a pattern signature needs requires"
+    if not requires or not all(requires):
+        # A signature without literals would be tried on every document of every other host.
+        raise RuleFileError(
+            source, f"{missing}: the literals a document must hold to be tried", field=where
+        )
+    if "rule" in item:
+        return Signature(rule=item["rule"], requires=requires)
+    return Signature(pattern=pattern, requires=requires)
 
 
 def _rule(source: str, pack: str, index: int, item: dict[str, Any]) -> RuleSpec:

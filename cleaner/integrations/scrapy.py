@@ -12,7 +12,10 @@ Settings (all optional):
 - ``CLEANER_RULES`` ([]): extra rule pack files or directories;
 - ``CLEANER_DEFAULT_RULES`` (True): False uses only ``CLEANER_RULES``;
 - ``CLEANER_DISABLE`` ([]): pack ids or qualified rule ids to leave out;
-- ``CLEANER_MAX_REMOVAL`` (0.5): the over-removal guard's share.
+- ``CLEANER_MAX_REMOVAL`` (0.5): the over-removal guard's share;
+- ``CLEANER_TIMEOUT`` (1.0): seconds a rule's regex may run per document and megabyte;
+- ``CLEANER_DOMAIN_ALIASES`` ({}): hosts mapped to the host whose packs they get, e.g.
+  ``{"mirror.example": "thehill.com"}`` for a crawl of a mirror.
 
 Dict items and ``scrapy.Item`` objects (anything ``itemadapter`` knows) work. An item whose text
 field is missing or not a string passes through untouched and is counted in the
@@ -41,7 +44,7 @@ except ImportError as e:  # pragma: no cover - exercised by the import-guard tes
 
     raise missing_dependency("scrapy", "scrapy", e) from e
 
-from cleaner.engine import DEFAULT_MAX_REMOVAL, Cleaner
+from cleaner.engine import DEFAULT_MAX_REMOVAL, DEFAULT_TIMEOUT, Cleaner
 from cleaner.integrations import clean_texts, resolve_cleaner
 from cleaner.pipeline import SupportsClean
 from cleaner.report import Report
@@ -83,6 +86,8 @@ class CleanerPipeline:
             default_rules=settings.getbool("CLEANER_DEFAULT_RULES", True),
             disable=settings.getlist("CLEANER_DISABLE"),
             max_removal=settings.getfloat("CLEANER_MAX_REMOVAL", DEFAULT_MAX_REMOVAL),
+            timeout=settings.getfloat("CLEANER_TIMEOUT", DEFAULT_TIMEOUT),
+            domain_aliases=settings.getdict("CLEANER_DOMAIN_ALIASES"),
         )
         spider = getattr(crawler, "spider", None)
         return cls(
