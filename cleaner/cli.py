@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from cleaner.config import Settings, discover, load_settings
-from cleaner.errors import CleanerError
+from cleaner.errors import CleanerError, ConfigError
 from cleaner.io.atomic import AtomicOutput
 from cleaner.io.codecs import codec_for
 from cleaner.io.plan import FileJob, plan_files
@@ -108,6 +108,13 @@ ConfigOpt = Annotated[
     ),
 ]
 Isolated = Annotated[bool, typer.Option("--isolated", help="Ignore every configuration file.")]
+DocUrl = Annotated[
+    str | None,
+    typer.Option("--url", help="The URL of a single .txt document (its packs follow the host)."),
+]
+DocTitle = Annotated[
+    str | None, typer.Option("--title", help="The title of a single .txt document.")
+]
 TextKey = Annotated[str | None, typer.Option("--text-key", help="JSON key of the text [text].")]
 UrlKey = Annotated[str | None, typer.Option("--url-key", help="JSON key of the url [url].")]
 TitleKey = Annotated[str | None, typer.Option("--title-key", help="JSON key of the title [title].")]
@@ -144,7 +151,7 @@ def handled(command: F) -> F:
         except CleanerError as exc:
             stderr.print(f"cleaner: error: {escape(str(exc))}")
             raise typer.Exit(EXIT_ERROR) from None
-        except (typer.Exit, typer.Abort):
+        except (typer.Exit, typer.Abort, typer.BadParameter):  # a usage error exits 2
             raise
         except BrokenPipeError:  # `cleaner check ... | head`: the reader has seen enough
             with contextlib.suppress(OSError):
@@ -236,6 +243,8 @@ def clean(
     url_key: UrlKey = None,
     title_key: TitleKey = None,
     id_key: IdKey = None,
+    url: DocUrl = None,
+    title: DocTitle = None,
 ) -> int:
     """Clean files or directories into OUTPUT, with a summary and per-rule counts."""
     settings = settings_from(locals())
@@ -258,6 +267,7 @@ def clean(
             check=diff,
             quiet=quiet,
             listeners=[f for f in (on_spans, show_diff) if f is not None],
+            document=(url, title),
         )
     _finish(report, report_path, quiet)
     return EXIT_FINDINGS if diff and report.documents_changed else report.return_code
@@ -280,6 +290,8 @@ def check(
     url_key: UrlKey = None,
     title_key: TitleKey = None,
     id_key: IdKey = None,
+    url: DocUrl = None,
+    title: DocTitle = None,
 ) -> int:
     """Report residue as path:line:col: rule-id: snippet; write nothing. Exit 1 on findings."""
     settings = settings_from(locals())
@@ -291,6 +303,7 @@ def check(
         check=True,
         quiet=True,
         listeners=[lambda job, outcome, doc: findings.extend(_findings(job, outcome, doc.text))],
+        document=(url, title),
     )
     _print_findings(findings, output_format)
     if not quiet and output_format is OutputFormat.text:
@@ -342,6 +355,8 @@ def explain(
     url_key: UrlKey = None,
     title_key: TitleKey = None,
     id_key: IdKey = None,
+    url: DocUrl = None,
+    title: DocTitle = None,
 ) -> int:
     """Show every edit in context, with the rule behind it (coloured on a terminal)."""
     settings = settings_from(locals())
@@ -365,7 +380,14 @@ def explain(
         for span in outcome.result.held_back:
             out.print(f"[yellow]held back by the over-removal guard:[/] {escape(span.rule_id)}")
 
-    report = _run(plan_files([path], None), settings, check=True, quiet=True, listeners=[show])
+    report = _run(
+        plan_files([path], None),
+        settings,
+        check=True,
+        quiet=True,
+        listeners=[show],
+        document=(url, title),
+    )
     stderr.print(
         f"{report.documents_changed} of {report.documents_read} document(s) would change"
         if shown
@@ -439,8 +461,19 @@ def _run(
     check: bool = False,
     quiet: bool = False,
     listeners: list[Listener] | None = None,
+    document: tuple[str | None, str | None] = (None, None),
 ) -> Report:
-    """Clean planned files; hand each changed document (with its original text) to listeners."""
+    """Clean planned files; hand each changed document (with its original text) to listeners.
+
+    ``document`` is the (url, title) of a single .txt input, which carries neither."""
+    url, title = document
+    if (url is not None or title is not None) and (
+        len(planned) != 1 or planned[0].input_format.kind != "txt"
+    ):
+        raise ConfigError(
+            "--url and --title describe one document: give a single .txt file (JSONL and "
+            "Parquet records carry their own; see --url-key and --title-key)"
+        )
     cleaner = settings.cleaner()
     by_path = {job.source: job for job in planned}
     codecs = {
@@ -450,6 +483,8 @@ def _run(
             url_key=settings.url_key,
             title_key=settings.title_key,
             id_key=settings.id_key,
+            url=url,
+            title=title,
         )
         for job in planned
     }
@@ -477,6 +512,8 @@ def _run(
             url_key=settings.url_key,
             title_key=settings.title_key,
             id_key=settings.id_key,
+            url=url,
+            title=title,
             on_outcome=tell_listeners if listeners else None,
             on_progress=advance,
         )

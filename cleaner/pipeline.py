@@ -550,6 +550,8 @@ def clean_files(
     url_key: str = "url",
     title_key: str = "title",
     id_key: str = "id",
+    url: str | None = None,
+    title: str | None = None,
     on_file: Callable[[FileJob, Report], None] | None = None,
     on_outcome: Listener | None = None,
     on_progress: Progress | None = None,
@@ -561,12 +563,20 @@ def clean_files(
     ``"skip"`` sets bad records aside and, for a broken file, records the error, writes
     nothing for that file, and goes on. ``rejects`` names one file collecting every rejected
     line verbatim (created only if something is rejected; its name sets compression).
-    ``resume`` skips files whose output already exists complete. ``on_file`` is called after
+    ``resume`` skips files whose output already exists complete. ``url`` and ``title`` are
+    those of ``.txt`` inputs, which carry none. ``on_file`` is called after
     each file; ``on_outcome``, ``on_progress`` and ``block_bytes`` are ``clean_file``'s.
     """
     _check_options(on_error, cleaner, None, jobs)
     total = Report(check=check)
-    keys = {"text_key": text_key, "url_key": url_key, "title_key": title_key, "id_key": id_key}
+    keys = {
+        "text_key": text_key,
+        "url_key": url_key,
+        "title_key": title_key,
+        "id_key": id_key,
+        "url": url,
+        "title": title,
+    }
     with contextlib.ExitStack() as stack:
         pool = stack.enter_context(WorkerPool(cleaner, jobs)) if resolve_jobs(jobs) > 1 else None
         sink = stack.enter_context(_rejects_output(rejects)) if rejects is not None else None
@@ -611,7 +621,7 @@ def _rejects_output(path: str | Path) -> Iterator[AtomicOutput]:
 def _clean_one(
     job: FileJob,
     cleaner: SupportsClean,
-    keys: dict[str, str],
+    keys: dict[str, Any],
     on_error: OnError,
     check: bool,
     **options: Any,

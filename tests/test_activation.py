@@ -248,6 +248,31 @@ def test_cleaning_a_text_file_without_a_url_removes_the_card(tmp_path: Path) -> 
     assert "thehill.person-tooltip" in done.stderr
 
 
+def test_url_and_title_describe_a_single_text_document(tmp_path: Path) -> None:
+    text = "Bridge reopens\n\nThe span reopened on Friday. ADVERTISEMENT Crews left at noon.\n"
+    (tmp_path / "a.txt").write_text(text, encoding="utf-8")
+    plain = run("clean", "a.txt", "-o", "-", "--isolated", cwd=tmp_path)
+    assert plain.stdout == text
+    given = run(
+        "clean", "a.txt", "-o", "-", "--isolated",
+        "--url", "https://thehill.com/a", "--title", "Bridge reopens",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert given.returncode == 0, given.stderr
+    assert given.stdout == "Bridge reopens\n\nThe span reopened on Friday. Crews left at noon.\n"
+
+
+def test_url_with_several_files_or_jsonl_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("One.\n", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("Two.\n", encoding="utf-8")
+    (tmp_path / "c.jsonl").write_text('{"text": "Three."}\n', encoding="utf-8")
+    for inputs in (["a.txt", "b.txt"], ["c.jsonl"]):
+        done = run("clean", *inputs, "-o", "out", "--url", "https://x.org/", cwd=tmp_path)
+        assert done.returncode == 2
+        assert "--url and --title describe one document: give a single .txt file" in done.stderr
+        assert not (tmp_path / "out").exists()
+
+
 def test_domain_aliases_come_from_the_config_file(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(
         textwrap.dedent(

@@ -359,3 +359,11 @@ def test_an_interrupted_run_leaves_no_partial_output(tmp_path: Path, signal_name
     proc.wait(timeout=60)
     assert proc.returncode != 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.jsonl"]
+
+
+def test_a_missing_output_is_a_usage_error_not_a_bug(tmp_path: Path) -> None:
+    (tmp_path / "in.jsonl").write_text('{"text": "One."}\n', encoding="utf-8")
+    result = run("clean", str(tmp_path / "in.jsonl"), "--isolated")
+    assert result.exit_code == 2
+    assert "give -o OUTPUT" in result.output
+    assert "internal error" not in result.output and "Traceback" not in result.output

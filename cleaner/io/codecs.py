@@ -248,8 +248,12 @@ class TextCodec:
 
     A BOM is kept out of the text the rules see and put back on output. A file whose line
     breaks are all CRLF is cleaned as ``\\n`` text (so line rules behave the same on Windows
-    files) and written back as CRLF; mixed line breaks are left exactly as they are.
+    files) and written back as CRLF; mixed line breaks are left exactly as they are. A text
+    file holds no metadata: ``url`` and ``title``, when given, are the document's.
     """
+
+    url: str | None = None
+    title: str | None = None
 
     def decode(self, record: Record) -> Document:
         data = record.raw.removeprefix(BOM_BYTES)
@@ -265,7 +269,7 @@ class TextCodec:
             ) from None
         if _crlf(data):
             text = text.replace("\r\n", "\n")
-        return Document(text=text)
+        return Document(text=text, url=self.url, title=self.title)
 
     def encode(self, record: Record, result: CleanResult) -> bytes:
         text = result.text.replace("\n", "\r\n") if _crlf(record.raw) else result.text
@@ -280,9 +284,12 @@ def codec_for(
     url_key: str = "url",
     title_key: str = "title",
     id_key: str = "id",
+    url: str | None = None,
+    title: str | None = None,
 ) -> Codec:
     """The codec for ``fmt``: keys are JSON keys, or column names for parquet (whose rows
-    the parquet reader presents as small JSON objects); .txt ignores them."""
+    the parquet reader presents as small JSON objects); .txt ignores them, and takes ``url``
+    and ``title`` as its document's (records carry their own)."""
     if fmt.kind == "txt":
-        return TextCodec()
+        return TextCodec(url, title)
     return JsonlCodec(text_key, url_key, title_key, id_key)
