@@ -201,15 +201,17 @@ class NaiveRuleSet:
         self.rules = tuple(self._naive.values())
         self._tables: dict[tuple[int, ...], NaiveTable] = {}
 
-    def activation(self, url: str | None, doc: DocView) -> Activation:
+    def first_look(
+        self, url: str | None, doc: DocView
+    ) -> tuple[NaiveTable, list[object], Activation]:
         host = self.host(url)
-        return Activation(
-            tuple(
-                i
-                for i, p in enumerate(self.packs)
-                if p.applies_to(host) or any(self._holds(sig, doc) for sig in p.signatures)
-            )
+        packs = tuple(
+            i
+            for i, p in enumerate(self.packs)
+            if p.applies_to(host) or any(self._holds(sig, doc) for sig in p.signatures)
         )
+        table = self.table(packs)
+        return table, table.candidates(doc), Activation(packs)
 
     def table(self, packs: tuple[int, ...]) -> NaiveTable:
         if packs not in self._tables:

@@ -8,6 +8,7 @@ for packs the host does not name, by their content signatures, found the same wa
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -50,23 +51,37 @@ def _within(host: str, domains: Iterable[str]) -> bool:
 
 
 class Prefilter:
-    """Which rules may match a text, decided by the literals each rule requires."""
+    """Which rules may match a text, decided by the literals each rule requires; and which
+    content signatures it holds, found in the same scan."""
 
-    def __init__(self, rules: Sequence[Matcher]) -> None:
+    def __init__(
+        self, rules: Sequence[Matcher], signatures: Sequence[tuple[str, ...]] = ()
+    ) -> None:
         self.always = frozenset(i for i, r in enumerate(rules) if not r.spec.requires)
         self.ids = [r.id for r in rules]
-        self._literals = _Literals((lit, i) for i, r in enumerate(rules) for lit in r.spec.requires)
+        count = len(self.ids)
+        self._literals = _Literals(
+            itertools.chain(
+                ((lit, i) for i, r in enumerate(rules) for lit in r.spec.requires),
+                ((lit, count + j) for j, lits in enumerate(signatures) for lit in lits),
+            )
+        )
 
     def candidates(self, doc: DocView) -> set[int]:
         """Indexes of the rules that may match; where their literals start goes to ``doc.hits``."""
+        return self.scan(doc)[0]
+
+    def scan(self, doc: DocView) -> tuple[set[int], dict[int, list[int]]]:
+        """The candidate rules (as ``candidates``), and where each signature's literals start."""
         hits: defaultdict[int, list[int]] = defaultdict(list)
         for owners, start in self._literals.occurrences(doc.text):
             for i in owners:
                 hits[i].append(start)
-        doc.hits = {self.ids[i]: starts for i, starts in hits.items()}
-        found = set(hits)
+        count = len(self.ids)
+        doc.hits = {self.ids[i]: starts for i, starts in hits.items() if i < count}
+        found = {i for i in hits if i < count}
         found |= self.always
-        return found
+        return found, {i - count: starts for i, starts in hits.items() if i >= count}
 
 
 class _Literals:
@@ -107,57 +122,49 @@ class _Literals:
 
 
 class RuleTable:
-    """The rules that apply to one host, in pack order, with their prefilter."""
+    """The rules of some packs, in pack order, with their prefilter.
 
-    def __init__(self, rules: Sequence[Matcher]) -> None:
-        self.rules = tuple(rules)
-        self.prefilter = Prefilter(self.rules)
+    A table may also hold packs that apply only where a document shows them: their
+    signatures are found by the same prefilter scan (see ``first_look``).
+    """
+
+    def __init__(
+        self, packs: Sequence[tuple[int, CompiledPack]], detectable: Iterable[int] = ()
+    ) -> None:
+        self.rules = tuple(r for _, p in packs for r in p.rules)
+        self.pack_of = tuple(i for i, p in packs for _ in p.rules)
+        shown = set(detectable)
+        self.signatures = tuple((i, s) for i, p in packs if i in shown for s in p.signatures)
+        self.prefilter = Prefilter(self.rules, [s.literals for _, s in self.signatures])
 
     def candidates(self, doc: DocView) -> list[Matcher]:
         found = self.prefilter.candidates(doc)
         return [self.rules[i] for i in sorted(found)]
 
-
-class Detector:
-    """Which of some packs' signatures a text holds: one literal scan, then the few checks."""
-
-    def __init__(self, packs: Sequence[tuple[int, CompiledPack]]) -> None:
-        self._entries = [(index, sig) for index, pack in packs for sig in pack.signatures]
-        self._literals = _Literals(
-            (literal, n) for n, (_, sig) in enumerate(self._entries) for literal in sig.literals
-        )
-
-    def packs_in(self, doc: DocView) -> tuple[set[int], list[str]]:
-        """Indexes of the packs whose signature ``doc`` holds, and the checks that timed out."""
-        hits: defaultdict[int, list[int]] = defaultdict(list)
-        for owners, start in self._literals.occurrences(doc.text):
-            for n in owners:
-                hits[n].append(start)
-        found: set[int] = set()
+    def first_look(
+        self, doc: DocView, by_host: Iterable[int]
+    ) -> tuple[set[int], list[Matcher], list[str]]:
+        """One scan: the packs whose signature ``doc`` holds, the candidate rules of those and
+        of the packs ``by_host``, and the signature checks that ran out of time."""
+        found, signature_hits = self.prefilter.scan(doc)
+        detected: set[int] = set()
         timed_out: list[str] = []
-        for n in sorted(hits):
-            index, sig = self._entries[n]
-            if index in found:
+        for j in sorted(signature_hits):
+            pack, sig = self.signatures[j]
+            if pack in detected:
                 continue
             if sig.matcher is None:
-                found.add(index)
+                detected.add(pack)
                 continue
-            doc.hits = {sig.matcher.id: hits[n]}
+            doc.hits[sig.matcher.id] = signature_hits[j]
             try:
                 if sig.matcher.find(doc):
-                    found.add(index)
+                    detected.add(pack)
             except TimeoutError:
                 timed_out.append(sig.matcher.id)
-        doc.hits = {}
-        return found, timed_out
-
-
-@dataclass(frozen=True, slots=True)
-class _Reach:
-    """For one host: the packs it applies, and a detector for those that may apply by content."""
-
-    applying: tuple[int, ...]
-    detector: Detector | None
+        applying = {*by_host, *detected}
+        first = [self.rules[i] for i in sorted(found) if self.pack_of[i] in applying]
+        return detected, first, timed_out
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +178,15 @@ class Activation:
     @property
     def packs(self) -> tuple[int, ...]:
         return tuple(sorted({*self.by_host, *self.detected})) if self.detected else self.by_host
+
+
+@dataclass(frozen=True, slots=True)
+class _Reach:
+    """For one host: the packs it applies, and (when other packs have signatures) the table
+    that also holds those, to look for them."""
+
+    applying: tuple[int, ...]
+    wide: RuleTable | None
 
 
 class RuleSet:
@@ -188,7 +204,7 @@ class RuleSet:
         self.domain_aliases = {_domain(k): _domain(v) for k, v in (domain_aliases or {}).items()}
         self._reach = lru_cache(maxsize=4096)(self._reach_of)
         # Most hosts get the same packs (the generic ones): one table, one automaton, for all.
-        self._tables: dict[tuple[int, ...], RuleTable] = {}
+        self._tables: dict[tuple[tuple[int, ...], tuple[int, ...]], RuleTable] = {}
 
     def host(self, url: str | None) -> str | None:
         """The host whose packs a document from ``url`` gets."""
@@ -200,30 +216,43 @@ class RuleSet:
                 return target
         return host
 
-    def activation(self, url: str | None, doc: DocView) -> Activation:
-        """The packs for a document: its host's, and those whose signature its text holds."""
+    def first_look(
+        self, url: str | None, doc: DocView
+    ) -> tuple[RuleTable, list[Matcher], Activation]:
+        """The table of the packs that apply to a document (its host's, and those whose
+        signature its text holds), the rules to try in its first pass, and how the packs were
+        chosen. One prefilter scan serves both: a document without a signature pays nothing."""
         reach = self._reach(self.host(url))
-        if reach.detector is None:
-            return Activation(reach.applying)
-        detected, timed_out = reach.detector.packs_in(doc)
-        return Activation(reach.applying, tuple(sorted(detected)), tuple(timed_out))
+        if reach.wide is None:
+            table = self.table(reach.applying)
+            return table, table.candidates(doc), Activation(reach.applying)
+        detected, first, timed_out = reach.wide.first_look(doc, reach.applying)
+        activation = Activation(reach.applying, tuple(sorted(detected)), tuple(timed_out))
+        return self.table(activation.packs), first, activation
+
+    def activation(self, url: str | None, doc: DocView) -> Activation:
+        """Which packs apply to a document, and why."""
+        return self.first_look(url, doc)[2]
 
     def table_for_host(self, host: str | None) -> RuleTable:
         """The packs that ``host`` names, whatever the text holds."""
         return self.table(self._reach(host).applying)
 
-    def table(self, packs: tuple[int, ...]) -> RuleTable:
-        """The rules of these packs (indexes into ``packs``), in pack order."""
-        if packs not in self._tables:
-            self._tables[packs] = RuleTable([r for i in packs for r in self.packs[i].rules])
-        return self._tables[packs]
+    def table(self, packs: tuple[int, ...], detectable: tuple[int, ...] = ()) -> RuleTable:
+        """The rules of these packs (indexes into ``packs``), in pack order; with the
+        signatures of ``detectable`` ones."""
+        key = (packs, detectable)
+        if key not in self._tables:
+            indexes = sorted({*packs, *detectable})
+            self._tables[key] = RuleTable([(i, self.packs[i]) for i in indexes], detectable)
+        return self._tables[key]
 
     def _reach_of(self, host: str | None) -> _Reach:
         applying = tuple(i for i, p in enumerate(self.packs) if p.applies_to(host))
-        detectable = [
-            (i, p) for i, p in enumerate(self.packs) if i not in applying and p.signatures
-        ]
-        return _Reach(applying, Detector(detectable) if detectable else None)
+        detectable = tuple(
+            i for i, p in enumerate(self.packs) if i not in applying and p.signatures
+        )
+        return _Reach(applying, self.table(applying, detectable) if detectable else None)
 
 
 # Web archives that name the page they hold in their own path: /web/<stamp>/<original URL>,

@@ -6,8 +6,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from cleaner.compile import RuleSet, RuleTable, compile_packs
-from cleaner.matchers import DocView
+from cleaner.compile import RuleSet, compile_packs
+from cleaner.matchers import DocView, Matcher
 from cleaner.rulespec import PackSpec, default_pack_paths, load_packs
 from cleaner.spans import apply_spans, compose, lift, resolve
 from cleaner.types import CleanResult, Document, Span
@@ -94,15 +94,16 @@ class Cleaner:
         spans: list[Span] = []
         held: list[Span] = []
         memo: dict[Any, Any] = {}
-        # Which packs apply is decided once, on the text as it came: removals cannot take a
-        # document out of (or into) a site's reach.
-        activation = self.ruleset.activation(
-            doc.url, DocView(text, doc.title, self._time_limit(text), memo)
-        )
-        table = self.ruleset.table(activation.packs)
+        # Which packs apply is decided once, on the text as it came (removals cannot take a
+        # document out of a site's reach), by the scan that also finds the first pass's rules.
+        view = DocView(text, doc.title, self._time_limit(text), memo)
+        table, candidates, activation = self.ruleset.first_look(doc.url, view)
         timed_out = list(activation.timed_out)
-        for _ in range(MAX_PASSES):
-            found, held_now, timed_now = self._one_pass(text, doc.title, table, memo)
+        for n in range(MAX_PASSES):
+            if n:
+                view = DocView(text, doc.title, self._time_limit(text), memo)
+                candidates = table.candidates(view)
+            found, held_now, timed_now = self._one_pass(view, candidates)
             held.extend(lift(spans, held_now, text) if spans else held_now)
             timed_out.extend(t for t in timed_now if t not in timed_out)
             if not found:
@@ -113,13 +114,13 @@ class Cleaner:
         return CleanResult(text, tuple(spans), tuple(held), tuple(timed_out))
 
     def _one_pass(
-        self, text: str, title: str | None, table: RuleTable, memo: dict[Any, Any]
+        self, view: DocView, candidates: list[Matcher]
     ) -> tuple[list[Span], list[Span], list[str]]:
-        view = DocView(text, title, self._time_limit(text), memo)
+        text = view.text
         raw: list[Span] = []
         guarded_ids: set[str] = set()
         timed_out: list[str] = []
-        for rule in table.candidates(view):
+        for rule in candidates:
             try:
                 found = rule.find(view)
             except TimeoutError:
