@@ -30,6 +30,7 @@ from cleaner.io.codecs import codec_for
 from cleaner.io.plan import FileJob, plan_files
 from cleaner.pipeline import Outcome, Progress, clean_files
 from cleaner.report import Report
+from cleaner.rulespec import PackSpec
 from cleaner.selftest import run_selftest
 from cleaner.types import CleanResult, Document, Span
 
@@ -410,7 +411,7 @@ def rules_list(
     """List every loaded rule: id, kind, domains and what it removes."""
     cleaner = settings_from(locals()).cleaner()
     rows = [
-        (spec.qualified_id, spec.kind, _domains(pack.domains), spec.description)
+        (spec.qualified_id, spec.kind, _reach(pack), spec.description)
         for pack in cleaner.packs
         for spec in pack.rules
     ]
@@ -517,6 +518,11 @@ def _run(
             on_outcome=tell_listeners if listeners else None,
             on_progress=advance,
         )
+
+
+def _reach(pack: PackSpec) -> str:
+    """Where a pack applies: its domains, and "+ by content" where it has signatures."""
+    return _domains(pack.domains) + (" + by content" if pack.detect else "")
 
 
 def _domains(domains: tuple[str, ...], shown: int = 2) -> str:

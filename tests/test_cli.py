@@ -205,6 +205,11 @@ def test_rules_list_and_test():
     listed = run("rules", "list")
     assert listed.exit_code == 0
     assert "thehill.person-tooltip" in listed.stdout
+    # Where each rule applies: its pack's domains, and by content where the pack has signatures.
+    assert "thehill.com + by content" in listed.stdout
+    assert " + by content" not in next(
+        line for line in listed.stdout.splitlines() if line.startswith("nytimes.")
+    )
     tested = run("rules", "test")
     assert tested.exit_code == 0, tested.stderr
     assert " 0 failed" in tested.stderr
