@@ -11,6 +11,7 @@ from typing import Any
 import regex
 
 from cleaner.errors import RuleFileError
+from cleaner.fragments import expand, read_fragments
 
 KINDS = ("span", "line", "phrase", "repeated-title")
 _COMMON = {"id", "kind", "description", "examples", "keep", "guard"}
@@ -20,7 +21,7 @@ _KIND_KEYS = {
     "phrase": {"phrases", "threshold", "first_lines", "last_lines"},
     "repeated-title": {"threshold", "within"},
 }
-_PACK_KEYS = {"id", "description", "domains", "detect"}
+_PACK_KEYS = {"id", "description", "domains", "detect", "define"}
 _SIGNATURE_KEYS = ({"rule"}, {"pattern", "requires"})
 _ID = regex.compile(r"[a-z0-9][a-z0-9-]*")
 
@@ -155,6 +156,7 @@ def _pack(source: str, data: dict[str, Any]) -> PackSpec:
     pack_id = _identifier(source, None, head.get("id"), "pack.id")
     description = _string(source, None, head, "description", required=False)
     domains = _strings(source, None, head, "domains")
+    fragments = read_fragments(source, head.get("define", {}))
     rules_data = data.get("rule", [])
     if not isinstance(rules_data, list) or not rules_data:
         raise RuleFileError(source, "a pack needs at least one [[rule]]", field="rule")
@@ -163,14 +165,14 @@ def _pack(source: str, data: dict[str, Any]) -> PackSpec:
     for index, item in enumerate(rules_data, 1):
         if not isinstance(item, dict):
             raise RuleFileError(source, f"rule #{index} is not a table", field="rule")
-        rule = _rule(source, pack_id, index, item)
+        rule = _rule(source, pack_id, index, item, fragments)
         if rule.id in seen:
             raise RuleFileError(
                 source, "duplicate rule id in this pack", rule_id=rule.qualified_id, field="id"
             )
         seen.add(rule.id)
         rules.append(rule)
-    detect = _signatures(source, head.get("detect", []), {r.id: r for r in rules})
+    detect = _signatures(source, head.get("detect", []), {r.id: r for r in rules}, fragments)
     return PackSpec(
         pack_id,
         description,
@@ -181,7 +183,9 @@ def _pack(source: str, data: dict[str, Any]) -> PackSpec:
     )
 
 
-def _signatures(source: str, value: object, rules: dict[str, RuleSpec]) -> tuple[Signature, ...]:
+def _signatures(
+    source: str, value: object, rules: dict[str, RuleSpec], fragments: dict[str, str]
+) -> tuple[Signature, ...]:
     """``[pack] detect``: literals, ``{ rule = ID }`` or ``{ pattern, requires }`` tables."""
     if not isinstance(value, list):
         raise RuleFileError(source, "must be a list", field="pack.detect")
@@ -193,7 +197,7 @@ def _signatures(source: str, value: object, rules: dict[str, RuleSpec]) -> tuple
                 raise RuleFileError(source, "an empty literal would match everywhere", field=where)
             signatures.append(Signature(literal=item))
         elif isinstance(item, dict) and set(item) in _SIGNATURE_KEYS:
-            signatures.append(_signature(source, where, item, rules))
+            signatures.append(_signature(source, where, item, rules, fragments))
         else:
             raise RuleFileError(
                 source,
@@ -205,7 +209,11 @@ def _signatures(source: str, value: object, rules: dict[str, RuleSpec]) -> tuple
 
 
 def _signature(
-    source: str, where: str, item: dict[str, Any], rules: dict[str, RuleSpec]
+    source: str,
+    where: str,
+    item: dict[str, Any],
+    rules: dict[str, RuleSpec],
+    fragments: dict[str, str],
 ) -> Signature:
     if "rule" in item:
         rule = rules.get(item["rule"]) if isinstance(item["rule"], str) else None
@@ -216,7 +224,9 @@ def _signature(
         requires = rule.requires
         missing = f"rule {rule.id!r} requires no literal"
     else:
-        pattern = _string(source, None, item, "pattern", required=True)
+        pattern = expand(
+            _string(source, None, item, "pattern", required=True), fragments, source, where
+        )
         requires = _strings(source, None, item, "requires")
         missing = "a pattern signature needs requires"
     if not requires or not all(requires):
@@ -229,7 +239,9 @@ def _signature(
     return Signature(pattern=pattern, requires=requires)
 
 
-def _rule(source: str, pack: str, index: int, item: dict[str, Any]) -> RuleSpec:
+def _rule(
+    source: str, pack: str, index: int, item: dict[str, Any], fragments: dict[str, str]
+) -> RuleSpec:
     rule_id = _identifier(source, f"{pack}.#{index}", item.get("id"), "id")
     qid = f"{pack}.{rule_id}"
     kind = item.get("kind")
@@ -247,7 +259,13 @@ def _rule(source: str, pack: str, index: int, item: dict[str, Any]) -> RuleSpec:
         kind=kind,
         source=source,
         description=_string(source, qid, item, "description", required=False),
-        pattern=_string(source, qid, item, "pattern", required=kind in ("span", "line")) or None,
+        pattern=expand(
+            _string(source, qid, item, "pattern", required=kind in ("span", "line")),
+            fragments,
+            source,
+            qid,
+        )
+        or None,
         replace=_string(source, qid, item, "replace", required=False),
         ignore_case=_bool(source, qid, item, "ignore_case", False),
         requires=_strings(source, qid, item, "requires"),

@@ -111,3 +111,55 @@ def test_duplicate_pack_ids_across_files(write_pack):
 def test_missing_file(tmp_path):
     with pytest.raises(RuleFileError, match="no such rule pack"):
         Cleaner([tmp_path / "nope.toml"], default_rules=False)
+
+
+# -- named fragments: [pack.define] ----------------------------------------------------------
+
+DEFINED = """
+[pack]
+id = "p"
+[pack.define]
+{define}
+
+[[rule]]
+id = "r"
+kind = "span"
+pattern = '''{pattern}'''
+requires = ["MORE"]
+"""
+
+
+def _with_fragments(write_pack, define: str, pattern: str) -> Cleaner:
+    body = DEFINED.replace("{define}", define).replace("{pattern}", pattern)
+    return Cleaner([write_pack(body)], default_rules=False)
+
+
+def test_fragments_are_pasted_in_each_in_its_own_mode(write_pack):
+    cleaner = _with_fragments(
+        write_pack,
+        "WORD = '''\\p{Lu}\\p{Ll}+'''\nCARD = '''(?x) {WORD} \\  {WORD}   # a name: two words\n'''",
+        "(?x) \\b {CARD} [ ] MORE   # spaces are the verbose pattern's own",
+    )
+    text = "Our senator Ann Lee MORE said so."
+    assert cleaner.clean(text) == "Our senator said so."
+
+
+@pytest.mark.parametrize(
+    ("define", "pattern", "message"),
+    [
+        ("A = 'x'", "{B} MORE", "{B} is not defined in [pack.define]"),
+        ("lower = 'x'", "MORE", "fragment names are upper case letters"),
+        ("A = '{B}'\nB = '{A}'", "{A} MORE", "fragments use each other in a cycle: A -> B -> A"),
+        ("A = ''", "MORE", "must be a non-empty string"),
+    ],
+)
+def test_bad_fragments_are_refused(write_pack, define: str, pattern: str, message: str):
+    with pytest.raises(RuleFileError) as err:
+        _with_fragments(write_pack, define, pattern)
+    assert message in str(err.value)
+
+
+def test_unicode_classes_and_escaped_braces_are_not_fragments(write_pack):
+    cleaner = _with_fragments(write_pack, "A = 'x'", "\\{A\\}\\p{L} MORE")
+    text = "The sign on the door of the shop said {A}b MORE two days ago."
+    assert cleaner.clean(text) == "The sign on the door of the shop said two days ago."
