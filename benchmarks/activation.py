@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     if not docs:
         print(f"{args.data}: evaluation data not found; skipping (nothing to measure)")
         return 0
-    report = measure(Cleaner(), docs, args.width)
+    report = measure(Cleaner.load(), docs, args.width)
     print(f"{len(docs)} texts")
     print("Own hosts, URL taken away: documents the pack cleans, still recognised, chars kept")
     for pack, row in report["own_hosts_without_url"].items():

@@ -610,7 +610,7 @@ def corpus_stats(path: Path, limit: int | None = None) -> dict[str, Any]:
     """Per-rule share of documents hit and of characters removed, for comparing corpora."""
     from cleaner import Cleaner, Document
 
-    cleaner = Cleaner()
+    cleaner = Cleaner.load()
     docs = chars = removed = changed = 0
     hit_docs: Counter[str] = Counter()
     spans: Counter[str] = Counter()

@@ -462,7 +462,7 @@ def main(argv: list[str] | None = None) -> int:
     if not news_path.exists() and not pages_path.exists():
         print(f"{args.data}: evaluation data not found; skipping (nothing to evaluate)")
         return 0
-    cleaner = Cleaner()
+    cleaner = Cleaner.load()
     report: dict[str, Any] = {"cleaner": repr(cleaner), "data": str(args.data)}
     if news_path.exists():
         report["news"] = evaluate_news(cleaner, load(news_path), args.sample, args.seed, args.width)

@@ -36,7 +36,7 @@ def rule_costs(path: Path, limit: int | None = None) -> dict[str, Any]:
     from cleaner.io.codecs import JsonlCodec
     from cleaner.io.readers import read_records
 
-    cleaner = Cleaner()
+    cleaner = Cleaner.load()
     seconds: Counter[str] = Counter()
     calls: Counter[str] = Counter()
     for rule in cleaner.ruleset.rules:

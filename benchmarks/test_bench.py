@@ -32,7 +32,7 @@ _ROWS = list(itertools.islice(documents(seed=5), 400))
 
 @pytest.fixture(scope="module")
 def cleaner() -> Cleaner:
-    return Cleaner()
+    return Cleaner.load()
 
 
 def _pick(cleaner: Cleaner, *, host: str, changed: bool) -> Document:
@@ -52,7 +52,7 @@ def test_compile_default_packs(benchmark: Any) -> None:
     """Start-up cost paid once per process (and once per worker with -j N): read, validate and
     compile the packs. ``regex`` caches compiled patterns, so the cache is purged each round
     to time a cold start."""
-    benchmark.pedantic(Cleaner, setup=regex.purge, rounds=20)
+    benchmark.pedantic(Cleaner.load, setup=regex.purge, rounds=20)
 
 
 def test_load_packs_only(benchmark: Any) -> None:

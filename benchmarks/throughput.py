@@ -91,7 +91,7 @@ def stage_clean(src: Path, dst: Path, engine: str, profile: Path | None = None) 
     from cleaner.io.readers import Record
 
     setup = time.perf_counter()
-    cleaner = Cleaner()
+    cleaner = Cleaner.load()
     if engine == "naive":
         from benchmarks.naive import NaiveCleaner
 

@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from cleaner.engine import Cleaner
 from cleaner.errors import CleanerError, ConfigError, InputError, RuleFileError
+from cleaner.settings import Settings
 from cleaner.spans import apply_spans
 from cleaner.types import CleanResult, Document, Span
 
@@ -22,6 +23,7 @@ __all__ = [
     "Document",
     "InputError",
     "RuleFileError",
+    "Settings",
     "Span",
     "apply_spans",
     "clean",
@@ -33,7 +35,7 @@ __version__ = "0.1.0"
 @lru_cache(maxsize=1)
 def default_cleaner() -> Cleaner:
     """The cleaner with the default packs, built once per process."""
-    return Cleaner()
+    return Cleaner.load()
 
 
 def clean(text: str, *, url: str | None = None, title: str | None = None) -> str:

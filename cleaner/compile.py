@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 import regex
@@ -197,14 +198,25 @@ class RuleSet:
     """
 
     def __init__(
-        self, packs: Sequence[CompiledPack], domain_aliases: Mapping[str, str] | None = None
+        self,
+        packs: Sequence[CompiledPack],
+        domain_aliases: Mapping[str, str] | None = None,
+        specs: Sequence[PackSpec] = (),
+        disabled: Iterable[str] = (),
     ) -> None:
         self.packs = tuple(packs)
+        # What it was compiled from: listed by `rules list`, and pickled to rebuild it.
+        self.specs = tuple(specs)
+        self.disabled = tuple(disabled)
         self.rules = tuple(r for p in self.packs for r in p.rules)
         self.domain_aliases = {_domain(k): _domain(v) for k, v in (domain_aliases or {}).items()}
         self._reach = lru_cache(maxsize=4096)(self._reach_of)
         # Most hosts get the same packs (the generic ones): one table, one automaton, for all.
         self._tables: dict[tuple[tuple[int, ...], tuple[int, ...]], RuleTable] = {}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Compiled regexes and automata stay in their process: a worker compiles the specs.
+        return (compile_packs, (self.specs, self.disabled, self.domain_aliases))
 
     def host(self, url: str | None) -> str | None:
         """The host whose packs a document from ``url`` gets."""
@@ -338,7 +350,7 @@ def compile_packs(
             f"cannot disable {unknown[0]!r}: no loaded pack or rule has that id; "
             "see `cleaner rules list`"
         )
-    return RuleSet(compiled, domain_aliases)
+    return RuleSet(compiled, domain_aliases, packs, sorted(disabled))
 
 
 def _signature(

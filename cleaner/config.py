@@ -8,60 +8,38 @@ root (a directory holding ``.git``). Paths in a config file are relative to that
 from __future__ import annotations
 
 import tomllib
+import typing
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from cleaner.engine import DEFAULT_MAX_REMOVAL, DEFAULT_TIMEOUT, Cleaner
 from cleaner.errors import ConfigError
+from cleaner.settings import Settings
+
+__all__ = ["CONFIG_NAME", "Settings", "discover", "load_settings"]
 
 CONFIG_NAME = "cleaner.toml"
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """Everything that decides what cleaning does, wherever it was set."""
-
-    rules: tuple[str, ...] = ()
-    default_rules: bool = True
-    disable: tuple[str, ...] = ()
-    max_removal: float = DEFAULT_MAX_REMOVAL
-    timeout: float = DEFAULT_TIMEOUT
-    domain_aliases: Mapping[str, str] = field(default_factory=dict)
-    text_key: str = "text"
-    url_key: str = "url"
-    title_key: str = "title"
-    id_key: str = "id"
-    source: str | None = field(default=None, compare=False)
-
-    def cleaner(self) -> Cleaner:
-        return Cleaner(
-            self.rules,
-            default_rules=self.default_rules,
-            disable=self.disable,
-            max_removal=self.max_removal,
-            timeout=self.timeout,
-            domain_aliases=self.domain_aliases,
-        )
-
-    def overridden(self, **changes: Any) -> Settings:
-        """These settings with every change that is not ``None`` applied (CLI over file)."""
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+def _expected(name: str) -> tuple[type, ...]:
+    """The TOML types a setting may take, read from its annotation in ``Settings``."""
+    hint = _HINTS[name]
+    if hint is bool:
+        return (bool,)
+    if hint is float:
+        return (int, float)
+    if hint is str:
+        return (str,)
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        return (list,)
+    if origin is not None and issubclass(origin, Mapping):
+        return (dict,)
+    raise TypeError(f"Settings.{name}: no TOML form for {hint!r}")
 
 
-_TYPES: dict[str, type | tuple[type, ...]] = {
-    "rules": list,
-    "default_rules": bool,
-    "disable": list,
-    "max_removal": (int, float),
-    "timeout": (int, float),
-    "domain_aliases": dict,
-    "text_key": str,
-    "url_key": str,
-    "title_key": str,
-    "id_key": str,
-}
+_HINTS = typing.get_type_hints(Settings)
 
 
 def discover(start: Path | None = None) -> Path | None:
@@ -93,8 +71,8 @@ def load_settings(path: Path | None) -> Settings:
         name = key.replace("-", "_")
         if name not in known:
             raise ConfigError(f"{path}: unknown setting {key!r}; known: {', '.join(sorted(known))}")
-        expected = _TYPES[name]
-        if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
+        expected = _expected(name)
+        if not isinstance(value, expected) or (isinstance(value, bool) and bool not in expected):
             raise ConfigError(f"{path}: {key} has the wrong type ({type(value).__name__})")
         if isinstance(value, list):
             if not all(isinstance(v, str) for v in value):
@@ -107,7 +85,10 @@ def load_settings(path: Path | None) -> Settings:
         values[name] = value
     if "rules" in values:
         values["rules"] = tuple(str((path.parent / r).resolve()) for r in values["rules"])
-    return Settings(**values, source=str(path))
+    try:
+        return Settings(**values, source=str(path))
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}; fix it in the file") from None
 
 
 def _read(path: Path) -> dict[str, Any]:

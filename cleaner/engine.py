@@ -9,29 +9,45 @@ from typing import Any
 from cleaner.compile import RuleSet, compile_packs
 from cleaner.matchers import DocView, Matcher
 from cleaner.rulespec import PackSpec, default_pack_paths, load_packs
+from cleaner.settings import DEFAULT_MAX_REMOVAL, DEFAULT_TIMEOUT, Settings, check_limits
 from cleaner.spans import apply_spans, compose, lift, resolve
 from cleaner.types import CleanResult, Document, Span
 
-DEFAULT_MAX_REMOVAL = 0.5
-DEFAULT_TIMEOUT = 1.0
+__all__ = ["DEFAULT_MAX_REMOVAL", "DEFAULT_TIMEOUT", "MAX_PASSES", "Cleaner"]
+
 MAX_PASSES = 10  # a removal can bring new lines into a rule's reach; passes end when none does
 
 
 class Cleaner:
-    """Removes scraping residue with rule packs.
+    """Removes scraping residue with compiled rule packs; reads no file.
 
-    ``rules`` are extra pack files or directories, loaded after the default packs unless
-    ``default_rules`` is false. ``disable`` names pack ids or qualified rule ids to leave out.
-    ``max_removal`` is the over-removal guard: when guarded rules would remove more than this
-    share of a document's characters, those edits are held back and reported instead.
-    ``timeout`` is how many seconds one rule's regex may run on a document, per megabyte of text
-    (never less than this on small documents); a rule that runs out is skipped and reported.
-    ``domain_aliases`` map hosts to the host whose packs they get, e.g.
-    ``{"mirror.example": "thehill.com"}``.
+    ``Cleaner.load()`` (or ``Cleaner.from_settings``) loads and compiles the packs: the
+    default ones and any others. ``max_removal`` and ``timeout`` are those of ``Settings``.
     """
 
     def __init__(
         self,
+        ruleset: RuleSet,
+        *,
+        max_removal: float = DEFAULT_MAX_REMOVAL,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        check_limits(max_removal, timeout)
+        self.ruleset = ruleset
+        self.max_removal = max_removal
+        self.timeout = timeout
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Cleaner:
+        """The packs that ``settings`` name, loaded and compiled."""
+        shipped: list[str | Path] = list(default_pack_paths()) if settings.default_rules else []
+        paths = [*shipped, *settings.rules]
+        ruleset = compile_packs(load_packs(paths), settings.disable, settings.domain_aliases)
+        return cls(ruleset, max_removal=settings.max_removal, timeout=settings.timeout)
+
+    @classmethod
+    def load(
+        cls,
         rules: Iterable[str | Path] = (),
         *,
         default_rules: bool = True,
@@ -39,43 +55,32 @@ class Cleaner:
         max_removal: float = DEFAULT_MAX_REMOVAL,
         timeout: float = DEFAULT_TIMEOUT,
         domain_aliases: Mapping[str, str] | None = None,
-    ) -> None:
-        if not 0.0 < max_removal <= 1.0:
-            raise ValueError(f"max_removal must be in (0, 1], got {max_removal}")
-        if timeout <= 0:
-            raise ValueError(f"timeout must be positive, got {timeout}")
-        self._settings: dict[str, Any] = {
-            "rules": tuple(str(r) for r in rules),
-            "default_rules": default_rules,
-            "disable": tuple(disable),
-            "max_removal": max_removal,
-            "timeout": timeout,
-            "domain_aliases": dict(domain_aliases or {}),
-        }
-        paths = (
-            [*default_pack_paths(), *self._settings["rules"]]
-            if default_rules
-            else [*self._settings["rules"]]
+    ) -> Cleaner:
+        """The default packs and ``rules`` (files or directories), loaded and compiled; the
+        keywords are those of ``Settings``."""
+        settings = Settings(
+            rules=tuple(str(r) for r in rules),
+            default_rules=default_rules,
+            disable=tuple(disable),
+            max_removal=max_removal,
+            timeout=timeout,
+            domain_aliases=dict(domain_aliases or {}),
         )
-        self.packs: list[PackSpec] = load_packs(paths)
-        self.ruleset: RuleSet = compile_packs(
-            self.packs, self._settings["disable"], self._settings["domain_aliases"]
-        )
-        self.max_removal = max_removal
-        self.timeout = timeout
+        return cls.from_settings(settings)
+
+    @property
+    def packs(self) -> tuple[PackSpec, ...]:
+        """Every loaded pack, disabled ones included."""
+        return self.ruleset.specs
 
     def with_ruleset(self, ruleset: RuleSet, *, max_removal: float | None = None) -> Cleaner:
         """These settings over other compiled rules (used to try one rule on its own)."""
-        other = object.__new__(Cleaner)
-        other.__dict__.update(self.__dict__)
-        other.ruleset = ruleset
-        if max_removal is not None:
-            other.max_removal = max_removal
-        return other
+        share = self.max_removal if max_removal is None else max_removal
+        return Cleaner(ruleset, max_removal=share, timeout=self.timeout)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Rebuilt from settings in worker processes: compiled regexes and automata stay local.
-        return (_rebuild, (self._settings,))
+        # The rule set pickles as its specs and compiles again in the worker process.
+        return (_rebuild, (self.ruleset, self.max_removal, self.timeout))
 
     def __repr__(self) -> str:
         return f"Cleaner({len(self.ruleset.rules)} rules from {len(self.packs)} packs)"
@@ -150,5 +155,5 @@ def _removed(spans: list[Span]) -> int:
     return sum(s.end - s.start - len(s.replacement) for s in spans)
 
 
-def _rebuild(settings: dict[str, Any]) -> Cleaner:
-    return Cleaner(**settings)
+def _rebuild(ruleset: RuleSet, max_removal: float, timeout: float) -> Cleaner:
+    return Cleaner(ruleset, max_removal=max_removal, timeout=timeout)

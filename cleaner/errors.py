@@ -50,8 +50,8 @@ class InputError(CleanerError):
         return (_input_error, (self.path, self.reason, self.line))
 
 
-class ConfigError(CleanerError):
-    """A configuration file or option that cannot be used."""
+class ConfigError(CleanerError, ValueError):
+    """A configuration file or option that cannot be used (a bad value, hence a ValueError)."""
 
 
 def _rule_file_error(

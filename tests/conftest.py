@@ -47,4 +47,4 @@ def credit_pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def cleaner(credit_pack: Path) -> Cleaner:
     """A cleaner with only the credit pack (modules with their own ``cleaner`` override it)."""
-    return Cleaner([credit_pack], default_rules=False)
+    return Cleaner.load([credit_pack], default_rules=False)

@@ -39,7 +39,7 @@ CARD = "Sen. Tom CottonTom CottonLawmakers press agency on drone rules MORE (R-A
 
 @pytest.fixture(scope="module")
 def default() -> Cleaner:
-    return Cleaner()
+    return Cleaner.load()
 
 
 def detected(cleaner: Cleaner, text: str, url: str | None = None) -> list[str]:
@@ -104,7 +104,7 @@ def test_lookalikes_do_not_activate_the_hill(default: Cleaner, text: str) -> Non
 
 
 def test_disabling_the_card_rule_keeps_it_as_a_signature() -> None:
-    cleaner = Cleaner(disable=["thehill.person-tooltip"])
+    cleaner = Cleaner.load(disable=["thehill.person-tooltip"])
     text = "Mayor Jane DoeJane DoeCouncil votes on budget MORE spoke.\n\nADVERTISEMENT\n"
     assert detected(cleaner, text) == ["thehill"]
     assert cleaner.clean(text) == "Mayor Jane DoeJane DoeCouncil votes on budget MORE spoke.\n"
@@ -147,7 +147,7 @@ FOOTER = f"{STORY}\nVisit Example.com for more stories.\nGet the app\n"
     ],
 )
 def test_a_literal_a_rule_or_a_pattern_can_be_a_signature(write_pack, detect: str) -> None:
-    cleaner = Cleaner([write_pack(SITE.format(detect=detect))], default_rules=False)
+    cleaner = Cleaner.load([write_pack(SITE.format(detect=detect))], default_rules=False)
     assert cleaner.clean(FOOTER) == f"{STORY}\n"
     assert cleaner.clean(f"{STORY}\nGet the app\n") == f"{STORY}\nGet the app\n"
 
@@ -208,7 +208,7 @@ def test_a_snapshot_gets_the_packs_of_its_page(default: Cleaner) -> None:
 
 
 def test_domain_aliases_map_a_mirror_and_its_subdomains_to_a_site() -> None:
-    cleaner = Cleaner(domain_aliases={"Mirror.Example": "thehill.com"})
+    cleaner = Cleaner.load(domain_aliases={"Mirror.Example": "thehill.com"})
     text = "First sentence of the story. ADVERTISEMENT The second sentence follows here."
     for url in ("https://mirror.example/a", "https://www.mirror.example/a"):
         assert cleaner.ruleset.host(url) == "thehill.com"
@@ -221,13 +221,15 @@ def test_domain_aliases_map_a_mirror_and_its_subdomains_to_a_site() -> None:
 
 def test_an_alias_to_a_host_no_pack_names_is_refused() -> None:
     with pytest.raises(ConfigError, match=r"'thehill\.co', which no loaded pack names"):
-        Cleaner(domain_aliases={"mirror.example": "thehill.co"})
+        Cleaner.load(domain_aliases={"mirror.example": "thehill.co"})
 
 
 def test_a_cleaner_with_aliases_survives_pickling_into_workers() -> None:
     import pickle
 
-    cleaner = pickle.loads(pickle.dumps(Cleaner(domain_aliases={"mirror.example": "thehill.com"})))
+    cleaner = pickle.loads(
+        pickle.dumps(Cleaner.load(domain_aliases={"mirror.example": "thehill.com"}))
+    )
     assert cleaner.ruleset.host("https://mirror.example/a") == "thehill.com"
 
 

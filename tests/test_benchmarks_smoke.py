@@ -55,7 +55,7 @@ def test_parse_size(text: str, size: int) -> None:
 
 
 def test_naive_engine_agrees_with_the_cleaner() -> None:
-    cleaner = Cleaner()
+    cleaner = Cleaner.load()
     naive = NaiveCleaner(cleaner)
     changed = 0
     for row in itertools.islice(documents(seed=11), 300):
@@ -73,7 +73,7 @@ def test_naive_engine_agrees_with_the_cleaner() -> None:
 
 def test_naive_engine_agrees_on_hand_written_edge_cases() -> None:
     """Shapes where a shortcut (prefilter, line window, phrase length filter) could differ."""
-    cleaner = Cleaner()
+    cleaner = Cleaner.load()
     naive = NaiveCleaner(cleaner)
     texts = [
         "",
@@ -106,7 +106,7 @@ def test_rule_costs_account_for_the_whole_engine_time(tmp_path: Path) -> None:
     assert rows[REST]["seconds"] > 0
     assert rows["generic.repeated-title"]["calls"] >= records  # it needs no literal
     # Edits are counted per rule as the cleaner reports them.
-    cleaner = Cleaner()
+    cleaner = Cleaner.load()
     lines = path.read_text(encoding="utf-8").splitlines()
     spans = [
         cleaner.explain(r["text"], url=r["url"], title=r["title"]).spans

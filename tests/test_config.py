@@ -56,6 +56,10 @@ def test_command_line_values_override_the_file():
         ("rules = [1]\n", "rules must be a list of strings"),
         ("default_rules = 1\n", "default_rules has the wrong type (int)"),
         ("max_removal = [\n", "not valid TOML"),
+        ("max_removal = 3\n", "max_removal must be a share in (0, 1], e.g. 0.5; got 3"),
+        ("timeout = -1\n", "timeout must be seconds above 0, e.g. 1.0; got -1"),
+        ('domain_aliases = ["a"]\n', "domain_aliases has the wrong type (list)"),
+        ("text_key = true\n", "text_key has the wrong type (bool)"),
     ],
 )
 def test_bad_settings_are_refused_with_the_file_named(tmp_path: Path, body: str, message: str):

@@ -28,7 +28,7 @@ KNOWN_MISSES = SAMPLES / "known_misses"
 
 @pytest.fixture(scope="module")
 def cleaner() -> Cleaner:
-    return Cleaner()
+    return Cleaner.load()
 
 
 def _read(path: Path) -> str:

@@ -63,7 +63,7 @@ kind = "repeated-title"
 
 @pytest.fixture
 def cleaner(write_pack) -> Cleaner:
-    return Cleaner(
+    return Cleaner.load(
         [write_pack(PACK, "site.toml"), write_pack(GENERIC, "generic.toml")], default_rules=False
     )
 
@@ -143,7 +143,7 @@ def test_a_catastrophic_regex_times_out_and_the_document_survives(write_pack):
     pack = write_pack(
         '[pack]\nid = "slow"\n[[rule]]\nid = "bad"\nkind = "span"\npattern = \'(a|aa)+$\'\n'
     )
-    cleaner = Cleaner([pack], default_rules=False, timeout=0.05)
+    cleaner = Cleaner.load([pack], default_rules=False, timeout=0.05)
     text = "a" * 60 + "b"
     result = cleaner.explain(text)
     assert result.text == text
@@ -164,7 +164,7 @@ per_line = true
 
 def test_a_per_line_rule_sees_each_line_as_a_whole_text(write_pack):
     """``^`` without ``(?m)`` anchors at every line start; the match never leaves its line."""
-    cleaner = Cleaner([write_pack(PER_LINE)], default_rules=False)
+    cleaner = Cleaner.load([write_pack(PER_LINE)], default_rules=False)
     text = "Note: drafted. The plan stands.\nThe council met.\nNote: revised. Votes follow.\n"
     assert cleaner.clean(text) == "The plan stands.\nThe council met.\nVotes follow.\n"
 
@@ -174,7 +174,7 @@ def test_a_per_line_rule_shares_its_timeout_across_lines(write_pack):
         '[pack]\nid = "slow"\n[[rule]]\nid = "bad"\nkind = "span"\n'
         "pattern = '(a|aa)+$'\nrequires = [\"a\"]\nper_line = true\n"
     )
-    cleaner = Cleaner([pack], default_rules=False, timeout=0.05)
+    cleaner = Cleaner.load([pack], default_rules=False, timeout=0.05)
     text = ("a" * 40 + "b\n") * 20
     result = cleaner.explain(text)
     assert result.text == text
@@ -190,7 +190,7 @@ def one_line_rule(write_pack, pattern: str, literal: str, *, ignore_case: bool =
         f'[pack]\nid = "p"\n[[rule]]\nid = "rule"\nkind = "line"\npattern = \'{pattern}\'\n'
         f'requires = ["{literal}"]\nignore_case = {str(ignore_case).lower()}\n'
     )
-    return Cleaner([pack], default_rules=False)
+    return Cleaner.load([pack], default_rules=False)
 
 
 def test_a_line_rule_matches_the_line_without_the_space_around_it(write_pack):
@@ -209,8 +209,8 @@ def test_required_literals_match_as_written_and_ignore_case_is_for_the_pattern(w
 def test_disable_by_rule_or_pack(write_pack):
     paths = [write_pack(PACK, "site.toml"), write_pack(GENERIC, "generic.toml")]
     text = "A shot (AP Photo/Jo Doe) here.\n"
-    assert Cleaner(paths, default_rules=False, disable=["generic.credit"]).clean(text) == text
-    assert Cleaner(paths, default_rules=False, disable=["generic"]).clean(text) == text
+    assert Cleaner.load(paths, default_rules=False, disable=["generic.credit"]).clean(text) == text
+    assert Cleaner.load(paths, default_rules=False, disable=["generic"]).clean(text) == text
 
 
 def test_a_cleaner_survives_pickling(cleaner):
@@ -295,7 +295,7 @@ def test_tooltip_cards_over_half_of_an_article_are_still_removed():
         f"Her colleague Sen. Jane Doe {card} disagreed.\n\n"
         f"Aides to Sen. Jane Doe {card} declined to comment.\n"
     )
-    result = Cleaner().explain(raw, url="https://thehill.com/homenews/senate/1")
+    result = Cleaner.load().explain(raw, url="https://thehill.com/homenews/senate/1")
     assert result.removed_chars() > len(raw) / 2
     assert result.text == (
         "Sen. Jane Doe said on Monday that the vote would wait.\n\n"
@@ -328,7 +328,45 @@ def test_a_stub_page_of_mostly_prompts_is_left_whole_and_reported():
         "Share this article\n\n"
         "The page has moved.\n"
     )
-    result = Cleaner().explain(raw, url="https://example.org/page")
+    result = Cleaner.load().explain(raw, url="https://example.org/page")
     assert result.text == raw
     assert result.spans == ()
     assert len(result.held_back) >= 3
+
+
+# -- building a cleaner ----------------------------------------------------------------------
+
+
+def test_a_cleaner_is_built_from_compiled_packs_without_reading_a_file(tmp_path):
+    from cleaner.compile import compile_packs
+    from cleaner.rulespec import load_pack
+
+    path = tmp_path / "site.toml"
+    path.write_text(PACK, encoding="utf-8")
+    ruleset = compile_packs([load_pack(path)])
+    path.unlink()  # from here on, nothing may read it: not the cleaner, not a pickled copy
+    cleaner = Cleaner(ruleset, max_removal=0.9)
+    copy = pickle.loads(pickle.dumps(cleaner))
+    text = "Intro line of the story.\nADVERTISEMENT\nThe rest of the story."
+    expected = "Intro line of the story.\nThe rest of the story."
+    assert cleaner.clean(text, url="https://example.com/a") == expected
+    assert copy.clean(text, url="https://example.com/a") == expected
+    assert (copy.max_removal, copy.timeout) == (0.9, cleaner.timeout)
+
+
+def test_settings_and_load_give_the_same_cleaner():
+    from cleaner import Settings
+
+    by_settings = Cleaner.from_settings(Settings(disable=("thehill",), max_removal=0.4))
+    by_keywords = Cleaner.load(disable=["thehill"], max_removal=0.4)
+    assert [r.id for r in by_settings.ruleset.rules] == [r.id for r in by_keywords.ruleset.rules]
+    assert "thehill.person-tooltip" not in {r.id for r in by_settings.ruleset.rules}
+    assert by_settings.max_removal == 0.4
+
+
+@pytest.mark.parametrize("limits", [{"max_removal": 0.0}, {"max_removal": 1.5}, {"timeout": 0}])
+def test_limits_that_cannot_work_are_refused(limits):
+    from cleaner.compile import compile_packs
+
+    with pytest.raises(ValueError, match="must be"):
+        Cleaner(compile_packs([]), **limits)

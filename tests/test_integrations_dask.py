@@ -77,7 +77,7 @@ def client() -> Iterator[Client]:
 
 @pytest.fixture(scope="module")
 def cleaner() -> Cleaner:
-    return Cleaner()
+    return Cleaner.load()
 
 
 def in_process(cleaner: Cleaner, records: list[dict[str, Any]]) -> tuple[list[Any], Report]:

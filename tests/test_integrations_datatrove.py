@@ -62,7 +62,7 @@ def documents() -> list[Document]:
 
 @pytest.fixture(scope="module")
 def cleaner() -> Cleaner:
-    return Cleaner()
+    return Cleaner.load()
 
 
 def expected(cleaner: Cleaner, row: dict[str, Any]) -> str:
@@ -96,7 +96,7 @@ def test_step_cleans_documents_and_counts_per_rule(cleaner: Cleaner) -> None:
 
 
 def test_the_over_removal_guard_is_counted() -> None:
-    step = CleanerStep(Cleaner())
+    step = CleanerStep(Cleaner.load())
     text = "Short line.\n\nADVERTISEMENT\n\nADVERTISEMENT"
     [doc] = step.run(iter([Document(text=text, id="x")]))
     assert doc.text == text

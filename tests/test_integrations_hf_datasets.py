@@ -56,7 +56,7 @@ def expected(cleaner: Cleaner, rows: dict[str, list[Any]] = ROWS) -> list[str | 
 
 @pytest.fixture(scope="module")
 def cleaner() -> Cleaner:
-    return Cleaner()
+    return Cleaner.load()
 
 
 def test_cleans_the_text_column_like_the_library(cleaner: Cleaner) -> None:
@@ -144,7 +144,7 @@ def test_editing_a_rule_file_is_not_hidden_by_the_map_cache(tmp_path: Path) -> N
     def run(pattern: str) -> str:
         pack.write_text(PACK.format(pattern=pattern), encoding="utf-8")
         ds = datasets.load_from_disk(str(tmp_path / "ds"))
-        cleaner = Cleaner([pack], default_rules=False)
+        cleaner = Cleaner.load([pack], default_rules=False)
         return str(clean_dataset(ds, cleaner)["text"][0])
 
     assert run("Sponsored by Acme\\.") == text.replace("Sponsored by Acme.\n", "")

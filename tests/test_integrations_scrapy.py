@@ -232,7 +232,7 @@ def test_a_real_crawl_cleans_items_and_records_stats(site: str, tmp_path: Path) 
         for item in map(json.loads, feed.read_text(encoding="utf-8").splitlines())
     }
     assert set(items) == set(ARTICLES)
-    reference = Cleaner([pack], disable=["generic.update-stamp"])
+    reference = Cleaner.load([pack], disable=["generic.update-stamp"])
     for path, (canonical, headline, _) in ARTICLES.items():
         url = canonical or site.rstrip("/") + path
         assert items[path]["url"] == url

@@ -433,7 +433,7 @@ def test_stdin_to_stdout_in_a_real_process(credit_pack: Path) -> None:
         from cleaner.engine import Cleaner
         from cleaner.io import plan_files
         from cleaner.pipeline import clean_files
-        cleaner = Cleaner([{str(pack)!r}], default_rules=False)
+        cleaner = Cleaner.load([{str(pack)!r}], default_rules=False)
         clean_files(plan_files(["-"], "-"), cleaner)
         """
     )

@@ -106,7 +106,7 @@ def test_options_are_checked_before_any_work(cleaner: Cleaner, pool: WorkerPool)
     with pytest.raises(ConfigError, match="jobs must be 0"):
         clean_stream([], JsonlCodec(), cleaner, jobs=-1)
     with pytest.raises(ConfigError, match="another cleaner"):
-        clean_stream([], JsonlCodec(), Cleaner(default_rules=False), pool=pool)
+        clean_stream([], JsonlCodec(), Cleaner.load(default_rules=False), pool=pool)
     assert resolve_jobs(0) == available_cpus() >= 1
 
 
@@ -348,7 +348,7 @@ from cleaner.engine import Cleaner
 from cleaner.io import plan_files
 from cleaner.pipeline import clean_files
 if __name__ == "__main__":
-    cleaner = Cleaner([sys.argv[1]], default_rules=False)
+    cleaner = Cleaner.load([sys.argv[1]], default_rules=False)
     clean_files(plan_files([sys.argv[2]], sys.argv[3]), cleaner, jobs=2)
 """
 

@@ -169,7 +169,7 @@ def test_a_real_cleaner_feeds_the_report(tmp_path: Path) -> None:
         "pattern = 'ADVERTISEMENT'\nrequires = [\"ADVERTISEMENT\"]\n",
         encoding="utf-8",
     )
-    cleaner = Cleaner([pack], default_rules=False)
+    cleaner = Cleaner.load([pack], default_rules=False)
     report = Report()
     report.add_result("f", cleaner.explain("Body.\nADVERTISEMENT\nMore body text here.\n"))
     assert report.rules["t.ad"].spans == 1 and report.chars_removed > 0

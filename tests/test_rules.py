@@ -8,7 +8,7 @@ from cleaner import Cleaner
 from cleaner.rulespec import default_pack_paths
 from cleaner.selftest import run_selftest
 
-DEFAULT = Cleaner()
+DEFAULT = Cleaner.load()
 CASES = list(run_selftest(DEFAULT))
 
 

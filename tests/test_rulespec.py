@@ -18,12 +18,12 @@ requires = ["ADVERTISEMENT"]
 def refusal(write_pack, body: str) -> str:
     path = write_pack(body)
     with pytest.raises(RuleFileError) as err:
-        Cleaner([path], default_rules=False)
+        Cleaner.load([path], default_rules=False)
     return str(err.value).replace(str(path), "PACK")
 
 
 def test_a_valid_pack_loads(write_pack):
-    cleaner = Cleaner([write_pack('[pack]\nid = "mine"\n' + GOOD_RULE)], default_rules=False)
+    cleaner = Cleaner.load([write_pack('[pack]\nid = "mine"\n' + GOOD_RULE)], default_rules=False)
     assert [r.id for r in cleaner.ruleset.rules] == ["mine.ad"]
 
 
@@ -105,12 +105,12 @@ def test_duplicate_pack_ids_across_files(write_pack):
     first = write_pack('[pack]\nid = "x"\n' + GOOD_RULE, "a.toml")
     second = write_pack('[pack]\nid = "x"\n' + GOOD_RULE, "b.toml")
     with pytest.raises(RuleFileError, match="pack id 'x' is already used by"):
-        Cleaner([first, second], default_rules=False)
+        Cleaner.load([first, second], default_rules=False)
 
 
 def test_missing_file(tmp_path):
     with pytest.raises(RuleFileError, match="no such rule pack"):
-        Cleaner([tmp_path / "nope.toml"], default_rules=False)
+        Cleaner.load([tmp_path / "nope.toml"], default_rules=False)
 
 
 # -- named fragments: [pack.define] ----------------------------------------------------------
@@ -131,7 +131,7 @@ requires = ["MORE"]
 
 def _with_fragments(write_pack, define: str, pattern: str) -> Cleaner:
     body = DEFINED.replace("{define}", define).replace("{pattern}", pattern)
-    return Cleaner([write_pack(body)], default_rules=False)
+    return Cleaner.load([write_pack(body)], default_rules=False)
 
 
 def test_fragments_are_pasted_in_each_in_its_own_mode(write_pack):

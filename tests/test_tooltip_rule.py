@@ -24,7 +24,7 @@ ONE_LINE = (Path(__file__).parent / "fixtures" / "person-tooltip-one-line.regex"
 
 @pytest.fixture(scope="module")
 def rule() -> SpanMatcher:
-    found = next(r for r in Cleaner().ruleset.rules if r.id == "thehill.person-tooltip")
+    found = next(r for r in Cleaner.load().ruleset.rules if r.id == "thehill.person-tooltip")
     assert isinstance(found, SpanMatcher)
     return found
 

@@ -81,7 +81,7 @@ class CleanerPipeline:
         settings = crawler.settings
         if not settings.getbool("CLEANER_ENABLED", True):
             raise NotConfigured("CLEANER_ENABLED is false")
-        cleaner = Cleaner(
+        cleaner = Cleaner.load(
             settings.getlist("CLEANER_RULES"),
             default_rules=settings.getbool("CLEANER_DEFAULT_RULES", True),
             disable=settings.getlist("CLEANER_DISABLE"),
