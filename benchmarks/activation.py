@@ -26,8 +26,8 @@ from typing import Any
 from benchmarks.evaluate import DATA, NEWS, PAGES, TEXT_KINDS, load
 from cleaner import Cleaner, Document
 from cleaner.compile import RuleSet
-from cleaner.matchers import DocView
 from cleaner.types import CleanResult
+from cleaner.view import DocView
 
 
 def documents(data: Path) -> list[tuple[str, Document]]:

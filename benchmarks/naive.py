@@ -35,9 +35,10 @@ from rapidfuzz import fuzz
 
 from cleaner.compile import Activation, CompiledPack, CompiledSignature, RuleSet
 from cleaner.engine import Cleaner
-from cleaner.matchers import LINE_SPACE, DocView, PhraseMatcher, find_all
+from cleaner.matchers import PhraseMatcher
 from cleaner.rulespec import RuleSpec
 from cleaner.types import CleanResult, Document, Span
+from cleaner.view import LINE_SPACE, DocView
 
 _NON_WORD = regex.compile(r"[\W_]+")
 _HAS_TEXT = regex.compile(r"\S")
@@ -90,7 +91,7 @@ class NaiveSpan:
         self.pattern = regex.compile(spec.pattern, _flags(spec))
         self.literal = "\\" not in spec.replace
 
-    def find(self, doc: DocView) -> list[Span]:
+    def find(self, doc: DocView, starts: Sequence[int] | None = None) -> list[Span]:
         if not self.spec.per_line:
             return self._spans(doc.text, 0)
         spans = []
@@ -130,7 +131,7 @@ class NaiveLine:
         self.spec, self.id = spec, spec.qualified_id
         self.pattern = regex.compile(spec.pattern, _flags(spec))
 
-    def find(self, doc: DocView) -> list[Span]:
+    def find(self, doc: DocView, starts: Sequence[int] | None = None) -> list[Span]:
         spans = []
         for start, end in window(
             doc.text, lines_of(doc), self.spec.first_lines, self.spec.last_lines
@@ -155,7 +156,7 @@ class NaivePhrase:
         self.threshold = spec.threshold if spec.threshold is not None else default
         self.phrases = sorted({normalise(p) for p in spec.phrases} - {""})
 
-    def find(self, doc: DocView) -> list[Span]:
+    def find(self, doc: DocView, starts: Sequence[int] | None = None) -> list[Span]:
         spans = []
         for start, end in window(
             doc.text, lines_of(doc), self.spec.first_lines, self.spec.last_lines
@@ -179,8 +180,8 @@ class NaiveTable:
     def __init__(self, rules: Sequence[object]) -> None:
         self.rules = tuple(rules)
 
-    def candidates(self, doc: DocView) -> list[object]:
-        return list(self.rules)
+    def candidates(self, doc: DocView) -> list[tuple[object, None]]:
+        return [(rule, None) for rule in self.rules]
 
 
 class NaiveRuleSet:
@@ -203,7 +204,7 @@ class NaiveRuleSet:
 
     def first_look(
         self, url: str | None, doc: DocView
-    ) -> tuple[NaiveTable, list[object], Activation]:
+    ) -> tuple[NaiveTable, list[tuple[object, None]], Activation]:
         host = self.host(url)
         packs = tuple(
             i
@@ -223,12 +224,10 @@ class NaiveRuleSet:
     def _holds(self, sig: CompiledSignature, doc: DocView) -> bool:
         if sig.matcher is None:
             return any(literal in doc.text for literal in sig.literals)
-        naive = self._naive.get(sig.matcher.id)
-        if naive is None:  # a disabled rule or a pattern signature: the engine's matcher
-            starts = [at for literal in sig.literals for at in find_all(doc.text, literal)]
-            doc.hits = {sig.matcher.id: sorted(starts)}
-            naive = sig.matcher
-        return bool(naive.find(doc))  # type: ignore[attr-defined]
+        # A disabled rule or a pattern signature has no naive form: the engine's matcher, told
+        # of no literal, tries every line.
+        naive = self._naive.get(sig.matcher.id, sig.matcher)
+        return bool(naive.find(doc, None))  # type: ignore[attr-defined]
 
 
 class NaiveCleaner:

@@ -24,8 +24,9 @@ import regex
 from benchmarks.corpus import documents
 from cleaner import Cleaner, Document
 from cleaner.compile import compile_packs
-from cleaner.matchers import DocView, PhraseMatcher, RepeatedTitleMatcher
+from cleaner.matchers import PhraseMatcher, RepeatedTitleMatcher
 from cleaner.rulespec import RuleSpec, default_pack_paths, load_packs
+from cleaner.view import DocView
 
 _ROWS = list(itertools.islice(documents(seed=5), 400))
 

@@ -20,8 +20,12 @@ import regex
 from ahocorasick_rs import AhoCorasick, Implementation
 
 from cleaner.errors import ConfigError
-from cleaner.matchers import MATCHERS, DocView, Matcher, find_all
+from cleaner.matchers import MATCHERS, Matcher
 from cleaner.rulespec import PackSpec, RuleSpec, Signature
+from cleaner.view import DocView, find_all
+
+#: A rule to try on a document, with where its literals start there (None: it has none).
+Candidate = tuple[Matcher, "list[int] | None"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,21 +72,17 @@ class Prefilter:
             )
         )
 
-    def candidates(self, doc: DocView) -> set[int]:
-        """Indexes of the rules that may match; where their literals start goes to ``doc.hits``."""
-        return self.scan(doc)[0]
-
-    def scan(self, doc: DocView) -> tuple[set[int], dict[int, list[int]]]:
-        """The candidate rules (as ``candidates``), and where each signature's literals start."""
+    def scan(self, text: str) -> tuple[list[tuple[int, list[int] | None]], dict[int, list[int]]]:
+        """The rules that may match ``text`` (by index, in order), each with where its literals
+        start (None for a rule without literals); and where each signature's literals start."""
         hits: defaultdict[int, list[int]] = defaultdict(list)
-        for owners, start in self._literals.occurrences(doc.text):
+        for owners, start in self._literals.occurrences(text):
             for i in owners:
                 hits[i].append(start)
         count = len(self.ids)
-        doc.hits = {self.ids[i]: starts for i, starts in hits.items() if i < count}
-        found = {i for i in hits if i < count}
-        found |= self.always
-        return found, {i - count: starts for i, starts in hits.items() if i >= count}
+        found = sorted({*(i for i in hits if i < count), *self.always})
+        rules = [(i, hits.get(i)) for i in found]
+        return rules, {i - count: starts for i, starts in hits.items() if i >= count}
 
 
 class _Literals:
@@ -138,16 +138,17 @@ class RuleTable:
         self.signatures = tuple((i, s) for i, p in packs if i in shown for s in p.signatures)
         self.prefilter = Prefilter(self.rules, [s.literals for _, s in self.signatures])
 
-    def candidates(self, doc: DocView) -> list[Matcher]:
-        found = self.prefilter.candidates(doc)
-        return [self.rules[i] for i in sorted(found)]
+    def candidates(self, doc: DocView) -> list[Candidate]:
+        """The rules that may match ``doc``, in order, with where their literals start."""
+        found, _ = self.prefilter.scan(doc.text)
+        return [(self.rules[i], starts) for i, starts in found]
 
     def first_look(
         self, doc: DocView, by_host: Iterable[int]
-    ) -> tuple[set[int], list[Matcher], list[str]]:
+    ) -> tuple[set[int], list[Candidate], list[str]]:
         """One scan: the packs whose signature ``doc`` holds, the candidate rules of those and
         of the packs ``by_host``, and the signature checks that ran out of time."""
-        found, signature_hits = self.prefilter.scan(doc)
+        found, signature_hits = self.prefilter.scan(doc.text)
         detected: set[int] = set()
         timed_out: list[str] = []
         for j in sorted(signature_hits):
@@ -157,14 +158,13 @@ class RuleTable:
             if sig.matcher is None:
                 detected.add(pack)
                 continue
-            doc.hits[sig.matcher.id] = signature_hits[j]
             try:
-                if sig.matcher.find(doc):
+                if sig.matcher.find(doc, signature_hits[j]):
                     detected.add(pack)
             except TimeoutError:
                 timed_out.append(sig.matcher.id)
         applying = {*by_host, *detected}
-        first = [self.rules[i] for i in sorted(found) if self.pack_of[i] in applying]
+        first = [(self.rules[i], starts) for i, starts in found if self.pack_of[i] in applying]
         return detected, first, timed_out
 
 
@@ -230,7 +230,7 @@ class RuleSet:
 
     def first_look(
         self, url: str | None, doc: DocView
-    ) -> tuple[RuleTable, list[Matcher], Activation]:
+    ) -> tuple[RuleTable, list[Candidate], Activation]:
         """The table of the packs that apply to a document (its host's, and those whose
         signature its text holds), the rules to try in its first pass, and how the packs were
         chosen. One prefilter scan serves both: a document without a signature pays nothing."""

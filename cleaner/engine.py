@@ -6,12 +6,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from cleaner.compile import RuleSet, compile_packs
-from cleaner.matchers import DocView, Matcher
+from cleaner.compile import Candidate, RuleSet, compile_packs
 from cleaner.rulespec import PackSpec, default_pack_paths, load_packs
 from cleaner.settings import DEFAULT_MAX_REMOVAL, DEFAULT_TIMEOUT, Settings, check_limits
 from cleaner.spans import apply_spans, compose, lift, resolve
 from cleaner.types import CleanResult, Document, Span
+from cleaner.view import DocView
 
 __all__ = ["DEFAULT_MAX_REMOVAL", "DEFAULT_TIMEOUT", "MAX_PASSES", "Cleaner"]
 
@@ -119,15 +119,15 @@ class Cleaner:
         return CleanResult(text, tuple(spans), tuple(held), tuple(timed_out))
 
     def _one_pass(
-        self, view: DocView, candidates: list[Matcher]
+        self, view: DocView, candidates: list[Candidate]
     ) -> tuple[list[Span], list[Span], list[str]]:
         text = view.text
         raw: list[Span] = []
         guarded_ids: set[str] = set()
         timed_out: list[str] = []
-        for rule in candidates:
+        for rule, starts in candidates:
             try:
-                found = rule.find(view)
+                found = rule.find(view, starts)
             except TimeoutError:
                 timed_out.append(rule.id)
                 continue

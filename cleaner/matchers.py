@@ -1,17 +1,16 @@
 """Matchers: one class per rule kind, each turning a document into raw spans.
 
-A matcher is compiled once from its :class:`RuleSpec` and then only reads documents; all state
-per document lives in :class:`DocView`, which computes derived forms (line offsets)
-lazily, so a document that no rule can touch costs nothing beyond the prefilter.
+A matcher is compiled once from its :class:`RuleSpec` and then only reads documents
+(:class:`~cleaner.view.DocView`). ``find(doc, starts)`` is told where the rule's required
+literals start in the text, as the prefilter found them (``None`` for a rule without literals):
+a line rule need only try the lines that hold one.
 """
 
 from __future__ import annotations
 
-import itertools
 import time
-from collections.abc import Callable, Hashable, Iterator
-from functools import cached_property
-from typing import Any, ClassVar, Protocol, TypeVar
+from collections.abc import Sequence
+from typing import ClassVar, Protocol
 
 import regex
 from rapidfuzz import fuzz, process
@@ -19,144 +18,20 @@ from rapidfuzz import fuzz, process
 from cleaner.errors import RuleFileError
 from cleaner.rulespec import RuleSpec
 from cleaner.types import Span
+from cleaner.view import LINE_SPACE, DocView, normalise
 
-T = TypeVar("T")
-
-_NON_WORD = regex.compile(r"[\W_]+")
 _GROUP_REF = regex.compile(r"\\g<([^>]*)>|\\(\d+)")
 _TITLE_SUFFIX = regex.compile(r"\s+(?:\||-|–|—)\s+[^|\-–—]{1,60}$")
-
-#: White space within a line: what ``regex`` counts as ``\s``, the newline aside (a test checks
-#: the two agree). A line rule's match may be surrounded by it; a line of nothing else is blank.
-LINE_SPACE = (
-    "\t\v\f\r \x85\xa0\u1680"
-    + "".join(map(chr, range(0x2000, 0x200B)))
-    + "\u2028\u2029\u202f\u205f\u3000"
-)
-
-
-# normalise's fast path, on UTF-8 bytes: ASCII letters and digits to lower case, other ASCII
-# to a space; then the punctuation of news text (curly quotes, dashes, no-break space) to a
-# space. Bytes translate at memory speed, where str.translate looks up every character.
-_FOLD = bytes(
-    c if c >= 0x80 else ord(chr(c).lower()) if chr(c).isalnum() else 0x20 for c in range(256)
-)
-_NEWS_PUNCTUATION = tuple(c.encode() for c in "‘’“”–—…•·«»\u00a0")
-
-
-def normalise(text: str) -> str:
-    """Case and punctuation folded away, for fuzzy comparison of boilerplate lines."""
-    try:
-        folded = text.encode("utf-8").translate(_FOLD)
-    except UnicodeEncodeError:  # a lone surrogate
-        return _normalise_any(text)
-    if not folded.isascii():
-        for mark in _NEWS_PUNCTUATION:
-            folded = folded.replace(mark, b" ")
-        if not folded.isascii():
-            return _normalise_any(text)
-    # What _normalise_any gives, at translate speed: most lines of news text get here.
-    return " ".join(folded.decode("ascii").split())
-
-
-def _normalise_any(text: str) -> str:
-    return _NON_WORD.sub(" ", text.lower()).strip()
-
-
-def find_all(text: str, literal: str) -> Iterator[int]:
-    """Start offsets of every occurrence of ``literal`` in ``text``, overlapping ones included."""
-    at = text.find(literal)
-    while at != -1:
-        yield at
-        at = text.find(literal, at + 1)
-
-
-_UNSEEN: Any = object()
-
-
-class DocView:
-    """A document as matchers see it; derived forms are computed at most once, on demand."""
-
-    def __init__(
-        self, text: str, title: str | None, timeout: float, memo: dict[Any, Any] | None = None
-    ) -> None:
-        self.text = text
-        self.title = title
-        self.timeout = timeout
-        # Shared by the passes over one document: what a matcher learnt that depends only on
-        # what it keys by (line text, title), never on offsets.
-        self.memo: dict[Any, Any] = {} if memo is None else memo
-        # Rule id -> start offsets of its required literals, as the prefilter found them.
-        self.hits: dict[str, list[int]] = {}
-
-    def recall(self, key: Hashable, make: Callable[..., T], *args: Any) -> T:
-        """``make(*args)``, computed once per key for every pass over this document."""
-        # get, not try/except: most lookups in a first pass miss, and raising costs twice more.
-        value: T = self.memo.get(key, _UNSEEN)
-        if value is _UNSEEN:
-            value = self.memo[key] = make(*args)
-        return value
-
-    @cached_property
-    def nonblank_lines(self) -> list[tuple[int, int]]:
-        """(start, end) of every line that holds more than white space."""
-        return self._nonblank_lines(None)
-
-    def lines_with_literals(self, rule_id: str) -> list[tuple[int, int]]:
-        """(start, end) of every line where one of the rule's literals starts, in order; all
-        lines for a rule without literals."""
-        text = self.text
-        hits = self.hits.get(rule_id)
-        starts = (
-            {text.rfind("\n", 0, hit) + 1 for hit in hits}
-            if hits is not None
-            else itertools.chain((0,), (at + 1 for at in find_all(text, "\n")))
-        )
-        lines = []
-        for start in sorted(starts):
-            end = text.find("\n", start)
-            lines.append((start, len(text) if end == -1 else end))
-        return lines
-
-    def first_nonblank_lines(self, n: int) -> list[tuple[int, int]]:
-        """The first ``n`` non-blank lines, without scanning the rest of the text."""
-        if "nonblank_lines" in self.__dict__:
-            return self.nonblank_lines[:n]
-        return self._nonblank_lines(n)
-
-    def _nonblank_lines(self, limit: int | None) -> list[tuple[int, int]]:
-        # str.find, not a regex: lines are whole paragraphs, which a regex walks a character
-        # at a time. A line that starts with text needs no other look.
-        text = self.text
-        lines: list[tuple[int, int]] = []
-        start = 0
-        while (limit is None or len(lines) < limit) and start < len(text):
-            end = text.find("\n", start)
-            if end == -1:
-                end = len(text)
-            if end > start and (text[start] not in LINE_SPACE or text[start:end].strip(LINE_SPACE)):
-                lines.append((start, end))
-            start = end + 1
-        return lines
-
-    def window(self, first: int | None, last: int | None) -> tuple[int, int]:
-        """The character range covered by the first or last N non-blank lines."""
-        if first is None and last is None:
-            return 0, len(self.text)
-        lines = self.nonblank_lines
-        if not lines:
-            return 0, 0
-        if first is not None:
-            return 0, lines[min(first, len(lines)) - 1][1]
-        assert last is not None
-        return lines[max(0, len(lines) - last)][0], len(self.text)
 
 
 class Matcher(Protocol):
     spec: RuleSpec
     id: str
 
-    def find(self, doc: DocView) -> list[Span]: ...
+    def find(self, doc: DocView, starts: Sequence[int] | None = None) -> list[Span]:
+        """Raw spans in ``doc``; ``starts`` are where the rule's literals start (None: it has
+        none, or they were not looked for)."""
+        ...
 
 
 def compile_pattern(spec: RuleSpec) -> regex.Pattern[str]:
@@ -209,7 +84,7 @@ class SpanMatcher:
                     field="replace",
                 )
 
-    def find(self, doc: DocView) -> list[Span]:
+    def find(self, doc: DocView, starts: Sequence[int] | None = None) -> list[Span]:
         deadline = time.monotonic() + doc.timeout
         if not self.spec.per_line:
             return self._spans(doc.text, deadline)
@@ -217,7 +92,7 @@ class SpanMatcher:
         # the lines holding one are tried. The timeout is shared by the lines of a document.
         # What a line yields depends on its text alone: other passes look it up.
         spans: list[Span] = []
-        for start, end in doc.lines_with_literals(self.id):
+        for start, end in doc.lines_at(starts):
             line = doc.text[start:end]
             found = doc.recall((self.id, line), self._spans, line, deadline)
             spans.extend(
@@ -263,12 +138,12 @@ class LineMatcher:
         self.id = spec.qualified_id
         self.pattern = compile_pattern(spec)
 
-    def find(self, doc: DocView) -> list[Span]:
+    def find(self, doc: DocView, starts: Sequence[int] | None = None) -> list[Span]:
         lo, hi = doc.window(self.spec.first_lines, self.spec.last_lines)
         # A matching line holds one of the rule's literals: only those lines are tried. The
         # verdict depends on the line's text alone: other passes look it up.
         spans = []
-        for start, end in doc.lines_with_literals(self.id):
+        for start, end in doc.lines_at(starts):
             if not lo <= start < end <= hi:
                 continue
             line = doc.text[start:end]
@@ -303,7 +178,7 @@ class PhraseMatcher:
             rf"(?m)^[^\n]{{{max(1, self.min_len)},{2 * self.max_len + 16}}}$"
         )
 
-    def find(self, doc: DocView) -> list[Span]:
+    def find(self, doc: DocView, starts: Sequence[int] | None = None) -> list[Span]:
         lo, hi = doc.window(self.spec.first_lines, self.spec.last_lines)
         spans = []
         for m in self.candidates.finditer(doc.text, lo, hi):
@@ -330,7 +205,7 @@ class RepeatedTitleMatcher:
         self.threshold = spec.threshold if spec.threshold is not None else self.default_threshold
         self.within = spec.within or 5
 
-    def find(self, doc: DocView) -> list[Span]:
+    def find(self, doc: DocView, starts: Sequence[int] | None = None) -> list[Span]:
         lines = doc.first_nonblank_lines(self.within)
         if len(lines) < 2:
             return []

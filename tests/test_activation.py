@@ -13,8 +13,8 @@ import pytest
 from cleaner import Cleaner, clean
 from cleaner.compile import host_of
 from cleaner.errors import ConfigError, RuleFileError
-from cleaner.matchers import DocView
 from cleaner.rulespec import load_pack
+from cleaner.view import DocView
 
 # The README's example, saved as a text file: nothing but the text says it is The Hill's.
 ARTICLE = (

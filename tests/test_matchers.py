@@ -9,15 +9,13 @@ from hypothesis import strategies as st
 from cleaner.compile import _Literals
 from cleaner.matchers import (
     _TITLE_SUFFIX,
-    LINE_SPACE,
-    DocView,
     RepeatedTitleMatcher,
     _ascii_alnum_count,
     _title_forms,
     _without_site_suffix,
-    normalise,
 )
 from cleaner.rulespec import RuleSpec
+from cleaner.view import LINE_SPACE, DocView, normalise
 
 # Text that looks like headlines and credits, with the characters the shortcuts care about.
 _ALPHABET = st.sampled_from([*"aZ09 _-|–—.,’“”…'\t\u00a0\u2003é", "İ", "ß", "\u0301", "²"])
