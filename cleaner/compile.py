@@ -14,12 +14,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
-from urllib.parse import SplitResult, urlsplit
 
-import regex
 from ahocorasick_rs import AhoCorasick, Implementation
 
 from cleaner.errors import ConfigError
+from cleaner.hosts import domain, host_of, within
 from cleaner.matchers import MATCHERS, Matcher
 from cleaner.rulespec import PackSpec, RuleSpec, Signature
 from cleaner.view import DocView, find_all
@@ -48,11 +47,7 @@ class CompiledPack:
     def applies_to(self, host: str | None) -> bool:
         if not self.domains:
             return True
-        return host is not None and _within(host, self.domains)
-
-
-def _within(host: str, domains: Iterable[str]) -> bool:
-    return any(host == d or host.endswith("." + d) for d in domains)
+        return host is not None and within(host, self.domains)
 
 
 class Prefilter:
@@ -209,7 +204,7 @@ class RuleSet:
         self.specs = tuple(specs)
         self.disabled = tuple(disabled)
         self.rules = tuple(r for p in self.packs for r in p.rules)
-        self.domain_aliases = {_domain(k): _domain(v) for k, v in (domain_aliases or {}).items()}
+        self.domain_aliases = {domain(k): domain(v) for k, v in (domain_aliases or {}).items()}
         self._reach = lru_cache(maxsize=4096)(self._reach_of)
         # Most hosts get the same packs (the generic ones): one table, one automaton, for all.
         self._tables: dict[tuple[tuple[int, ...], tuple[int, ...]], RuleTable] = {}
@@ -224,7 +219,7 @@ class RuleSet:
         if host is None or not self.domain_aliases:
             return host
         for alias, target in self.domain_aliases.items():
-            if _within(host, (alias,)):
+            if within(host, (alias,)):
                 return target
         return host
 
@@ -265,63 +260,6 @@ class RuleSet:
             i for i, p in enumerate(self.packs) if i not in applying and p.signatures
         )
         return _Reach(applying, self.table(applying, detectable) if detectable else None)
-
-
-# Web archives that name the page they hold in their own path: /web/<stamp>/<original URL>,
-# /<stamp>/<original URL>, /o/<id>/<original URL>, /newest/<original URL>.
-_ARCHIVES = frozenset(
-    {"web.archive.org", "wayback.archive.org"}
-    | {f"archive.{tld}" for tld in ("ph", "today", "is", "li", "vn", "fo", "md")}
-)
-_ARCHIVED = regex.compile(
-    r"(?i)^/(?:web/)?(?:[0-9]{4}[0-9.\-]*[a-z_]*|o/[A-Za-z0-9]+|newest|oldest)/"
-    r"(?:https?:/{1,2})?(?P<original>[^/?#]+\.[^/?#]+)"
-)
-
-
-def host_of(url: str | None) -> str | None:
-    """The host of ``url``, or of the page it holds where it is a web-archive snapshot."""
-    if not url:
-        return None
-    if url.startswith(("http://", "https://")):
-        # Cached by what precedes the path: URLs are mostly unique, their hosts are not.
-        cut = min((i for i in (url.find(c, 8) for c in "/?#") if i != -1), default=len(url))
-        host = _host(url[:cut])
-        path = url[cut:]
-    else:
-        host = _host.__wrapped__(url)
-        path = _path(url)
-    if host in _ARCHIVES and (held := _ARCHIVED.match(path)) is not None:
-        return _host.__wrapped__(held["original"])
-    return host
-
-
-def _domain(name: str) -> str:
-    return name.lower().strip().strip(".")
-
-
-@lru_cache(maxsize=4096)
-def _host(url: str) -> str | None:
-    try:
-        host = _split(url).hostname
-    except ValueError:
-        return None
-    return host.lower().rstrip(".") if host else None
-
-
-def _path(url: str) -> str:
-    try:
-        return _split(url).path
-    except ValueError:
-        return ""
-
-
-def _split(url: str) -> SplitResult:
-    # A URL without a scheme ("thehill.com/a") is read as one whose host comes first.
-    return urlsplit(url if _SCHEMED.match(url) else "//" + url)
-
-
-_SCHEMED = regex.compile(r"(?:[A-Za-z][A-Za-z0-9+.\-]*:)?//")
 
 
 def compile_packs(
@@ -375,7 +313,7 @@ def _signature(
 def _check_aliases(aliases: Mapping[str, str], packs: Sequence[PackSpec]) -> None:
     domains = [d for p in packs for d in p.domains]
     for alias, target in aliases.items():
-        if not _within(_domain(target), domains):
+        if not within(domain(target), domains):
             raise ConfigError(
                 f"domain_aliases maps {alias!r} to {target!r}, which no loaded pack names in its "
                 "domains; give a host of a pack (see `cleaner rules list`)"

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import regex
-
 from cleaner.errors import RuleFileError
 from cleaner.fragments import expand, read_fragments
+from cleaner.validate import boolean, count, identifier, no_unknown, number, string, strings
 
 KINDS = ("span", "line", "phrase", "repeated-title")
 _COMMON = {"id", "kind", "description", "examples", "keep", "guard"}
@@ -23,7 +22,6 @@ _KIND_KEYS = {
 }
 _PACK_KEYS = {"id", "description", "domains", "detect", "define"}
 _SIGNATURE_KEYS = ({"rule"}, {"pattern", "requires"})
-_ID = regex.compile(r"[a-z0-9][a-z0-9-]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,10 +150,10 @@ def _pack(source: str, data: dict[str, Any]) -> PackSpec:
     head = data.get("pack")
     if not isinstance(head, dict):
         raise RuleFileError(source, "missing [pack] table with id and description", field="pack")
-    _no_unknown(source, None, head, _PACK_KEYS, "pack")
-    pack_id = _identifier(source, None, head.get("id"), "pack.id")
-    description = _string(source, None, head, "description", required=False)
-    domains = _strings(source, None, head, "domains")
+    no_unknown(source, None, head, _PACK_KEYS, "pack")
+    pack_id = identifier(source, None, head.get("id"), "pack.id")
+    description = string(source, None, head, "description", required=False)
+    domains = strings(source, None, head, "domains")
     fragments = read_fragments(source, head.get("define", {}))
     rules_data = data.get("rule", [])
     if not isinstance(rules_data, list) or not rules_data:
@@ -225,9 +223,9 @@ def _signature(
         missing = f"rule {rule.id!r} requires no literal"
     else:
         pattern = expand(
-            _string(source, None, item, "pattern", required=True), fragments, source, where
+            string(source, None, item, "pattern", required=True), fragments, source, where
         )
-        requires = _strings(source, None, item, "requires")
+        requires = strings(source, None, item, "requires")
         missing = "a pattern signature needs requires"
     if not requires or not all(requires):
         # A signature without literals would be tried on every document of every other host.
@@ -242,7 +240,7 @@ def _signature(
 def _rule(
     source: str, pack: str, index: int, item: dict[str, Any], fragments: dict[str, str]
 ) -> RuleSpec:
-    rule_id = _identifier(source, f"{pack}.#{index}", item.get("id"), "id")
+    rule_id = identifier(source, f"{pack}.#{index}", item.get("id"), "id")
     qid = f"{pack}.{rule_id}"
     kind = item.get("kind")
     if kind not in KINDS:
@@ -252,32 +250,32 @@ def _rule(
             rule_id=qid,
             field="kind",
         )
-    _no_unknown(source, qid, item, _COMMON | _KIND_KEYS[kind], f"{kind} rule")
+    no_unknown(source, qid, item, _COMMON | _KIND_KEYS[kind], f"{kind} rule")
     spec = RuleSpec(
         pack=pack,
         id=rule_id,
         kind=kind,
         source=source,
-        description=_string(source, qid, item, "description", required=False),
+        description=string(source, qid, item, "description", required=False),
         pattern=expand(
-            _string(source, qid, item, "pattern", required=kind in ("span", "line")),
+            string(source, qid, item, "pattern", required=kind in ("span", "line")),
             fragments,
             source,
             qid,
         )
         or None,
-        replace=_string(source, qid, item, "replace", required=False),
-        ignore_case=_bool(source, qid, item, "ignore_case", False),
-        requires=_strings(source, qid, item, "requires"),
-        per_line=_bool(source, qid, item, "per_line", False),
-        phrases=_strings(source, qid, item, "phrases"),
-        threshold=_number(source, qid, item, "threshold", 0, 100),
-        first_lines=_count(source, qid, item, "first_lines"),
-        last_lines=_count(source, qid, item, "last_lines"),
-        within=_count(source, qid, item, "within"),
-        guard=_bool(source, qid, item, "guard", True),
+        replace=string(source, qid, item, "replace", required=False),
+        ignore_case=boolean(source, qid, item, "ignore_case", False),
+        requires=strings(source, qid, item, "requires"),
+        per_line=boolean(source, qid, item, "per_line", False),
+        phrases=strings(source, qid, item, "phrases"),
+        threshold=number(source, qid, item, "threshold", 0, 100),
+        first_lines=count(source, qid, item, "first_lines"),
+        last_lines=count(source, qid, item, "last_lines"),
+        within=count(source, qid, item, "within"),
+        guard=boolean(source, qid, item, "guard", True),
         examples=_examples(source, qid, item),
-        keep=_strings(source, qid, item, "keep"),
+        keep=strings(source, qid, item, "keep"),
     )
     if kind == "phrase" and not spec.phrases:
         raise RuleFileError(
@@ -292,86 +290,6 @@ def _rule(
             source, "use first_lines or last_lines, not both", rule_id=qid, field="last_lines"
         )
     return spec
-
-
-def _no_unknown(
-    source: str, qid: str | None, table: dict[str, Any], allowed: set[str], what: str
-) -> None:
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        raise RuleFileError(
-            source,
-            f"unknown key for a {what}; allowed: {', '.join(sorted(allowed))}",
-            rule_id=qid,
-            field=unknown[0],
-        )
-
-
-def _identifier(source: str, qid: str | None, value: object, field: str) -> str:
-    if not isinstance(value, str) or not _ID.fullmatch(value):
-        raise RuleFileError(
-            source,
-            f"must be lowercase letters, digits and '-' (got {value!r})",
-            rule_id=qid,
-            field=field,
-        )
-    return value
-
-
-def _string(
-    source: str, qid: str | None, table: dict[str, Any], key: str, *, required: bool
-) -> str:
-    value = table.get(key)
-    if value is None:
-        if required:
-            raise RuleFileError(source, "is required", rule_id=qid, field=key)
-        return ""
-    if not isinstance(value, str):
-        raise RuleFileError(
-            source, f"must be a string, got {type(value).__name__}", rule_id=qid, field=key
-        )
-    return value
-
-
-def _strings(source: str, qid: str | None, table: dict[str, Any], key: str) -> tuple[str, ...]:
-    value = table.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise RuleFileError(source, "must be a list of strings", rule_id=qid, field=key)
-    return tuple(value)
-
-
-def _bool(source: str, qid: str, table: dict[str, Any], key: str, default: bool) -> bool:
-    value = table.get(key, default)
-    if not isinstance(value, bool):
-        raise RuleFileError(source, "must be true or false", rule_id=qid, field=key)
-    return value
-
-
-def _number(
-    source: str, qid: str, table: dict[str, Any], key: str, low: float, high: float
-) -> float | None:
-    value = table.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-        raise RuleFileError(
-            source,
-            f"must be a number from {low:g} to {high:g}, got {value!r}",
-            rule_id=qid,
-            field=key,
-        )
-    return float(value)
-
-
-def _count(source: str, qid: str, table: dict[str, Any], key: str) -> int | None:
-    value = table.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise RuleFileError(
-            source, f"must be a whole number >= 1, got {value!r}", rule_id=qid, field=key
-        )
-    return value
 
 
 def _examples(source: str, qid: str, table: dict[str, Any]) -> tuple[Example, ...]:

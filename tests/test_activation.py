@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from cleaner import Cleaner, clean
-from cleaner.compile import host_of
+from cleaner.hosts import host_of
 from cleaner.errors import ConfigError, RuleFileError
 from cleaner.rulespec import load_pack
 from cleaner.view import DocView
