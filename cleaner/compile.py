@@ -275,7 +275,9 @@ def compile_packs(
         if pack.id in disabled:
             continue
         rules = tuple(
-            MATCHERS[spec.kind](spec) for spec in pack.rules if spec.qualified_id not in disabled
+            MATCHERS[spec.kind](spec)
+            for spec in pack.rules
+            if spec.enabled and spec.qualified_id not in disabled
         )
         signatures = tuple(_signature(pack, n, sig, rules) for n, sig in enumerate(pack.detect, 1))
         compiled.append(CompiledPack(pack.id, pack.domains, rules, pack.source, signatures))

@@ -13,7 +13,7 @@ from cleaner.fragments import expand, read_fragments
 from cleaner.validate import boolean, count, identifier, no_unknown, number, string, strings
 
 KINDS = ("span", "line", "phrase", "repeated-title")
-_COMMON = {"id", "kind", "description", "examples", "keep", "guard"}
+_COMMON = {"id", "kind", "description", "examples", "keep", "guard", "enabled"}
 _KIND_KEYS = {
     "span": {"pattern", "replace", "ignore_case", "requires", "per_line"},
     "line": {"pattern", "ignore_case", "requires", "first_lines", "last_lines"},
@@ -50,6 +50,7 @@ class RuleSpec:
     last_lines: int | None = None
     within: int | None = None
     guard: bool = True
+    enabled: bool = True  # false: loaded, listed and tested, but not run
     examples: tuple[Example, ...] = ()
     keep: tuple[str, ...] = ()
 
@@ -274,6 +275,7 @@ def _rule(
         last_lines=count(source, qid, item, "last_lines"),
         within=count(source, qid, item, "within"),
         guard=boolean(source, qid, item, "guard", True),
+        enabled=boolean(source, qid, item, "enabled", True),
         examples=_examples(source, qid, item),
         keep=strings(source, qid, item, "keep"),
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cleaner.compile import compile_packs
 from cleaner.engine import Cleaner
@@ -40,7 +40,9 @@ def run_selftest(cleaner: Cleaner) -> Iterator[tuple[RuleSpec, Failure | None]]:
     for pack in cleaner.packs:
         url = url_for(pack)
         for spec in pack.rules:
-            alone = compile_packs([PackSpec(pack.id, "", pack.domains, (spec,), pack.source)])
+            # A disabled rule's examples still say what it would do once enabled.
+            on = replace(spec, enabled=True)
+            alone = compile_packs([PackSpec(pack.id, "", pack.domains, (on,), pack.source)])
             rule_alone = cleaner.with_ruleset(alone, max_removal=1.0)
             for example in spec.examples:
                 got = rule_alone.clean(example.raw, url=url)

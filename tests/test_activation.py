@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from cleaner import Cleaner, clean
-from cleaner.hosts import host_of
 from cleaner.errors import ConfigError, RuleFileError
+from cleaner.hosts import host_of
 from cleaner.rulespec import load_pack
 from cleaner.view import DocView
 
