@@ -73,7 +73,7 @@ def template_hash(tpl: str) -> int:
     return int.from_bytes(hashlib.blake2b(tpl.encode(), digest_size=8).digest(), "big")
 
 
-def _lines(text: str) -> list[str]:
+def candidate_lines(text: str) -> list[str]:
     """The lines that could be templates: not blank, not paragraphs, with a letter, and no
     lone surrogate (which no pack file could hold)."""
     lines = []
@@ -101,7 +101,7 @@ class LineStats:
         self.documents[host] += 1
         if host == NO_HOST:  # counted and reported, never learned from
             return
-        found = {template_hash(template(line)) for line in _lines(text)}
+        found = {template_hash(template(line)) for line in candidate_lines(text)}
         self.lines.setdefault(host, Counter()).update(found)
 
     def merge(self, other: LineStats) -> LineStats:
@@ -141,7 +141,7 @@ def sightings(
         want = wanted.get(host)
         if not want:
             continue
-        lines = _lines(text)
+        lines = candidate_lines(text)
         for i, line in enumerate(lines):
             key = template_hash(template(line))
             if key in want and key not in found[host]:
