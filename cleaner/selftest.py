@@ -18,11 +18,13 @@ class Failure:
     given: str
     expected: str
     got: str
+    why: str = ""  # what explains it, where something does
 
     def __str__(self) -> str:
+        why = f"\n  why      {self.why}" if self.why else ""
         return (
             f"{self.source}: rule {self.rule_id} -> {self.what}: "
-            f"given {self.given!r}\n  expected {self.expected!r}\n  got      {self.got!r}"
+            f"given {self.given!r}\n  expected {self.expected!r}\n  got      {self.got!r}{why}"
         )
 
 
@@ -46,9 +48,33 @@ def run_selftest(cleaner: Cleaner) -> Iterator[tuple[RuleSpec, Failure | None]]:
             rule_alone = cleaner.with_ruleset(alone, max_removal=1.0)
             for example in spec.examples:
                 got = rule_alone.clean(example.raw, url=url)
-                yield spec, _failure(spec, "example", example.raw, example.clean, got)
+                failure = _failure(spec, "example", example.raw, example.clean, got)
+                if failure is not None and got == example.raw:
+                    failure = replace(failure, why=_skipped(spec, example.raw))
+                yield spec, failure
             for kept in spec.keep:
+                # The rule alone, without the guard: a keep the guard saves in a full run is
+                # still one the rule would take.
+                alone_got = rule_alone.clean(kept, url=url)
+                if alone_got != kept:
+                    why = "the rule itself matches it (a full run may hide that behind the guard)"
+                    yield (
+                        spec,
+                        Failure(spec.qualified_id, spec.source, "keep", kept, kept, alone_got, why),
+                    )
+                    continue
                 yield spec, _failure(spec, "keep", kept, kept, cleaner.clean(kept, url=url))
+
+
+def _skipped(spec: RuleSpec, raw: str) -> str:
+    """Why a rule left an example alone, where the prefilter explains it."""
+    if spec.requires and not any(literal in raw for literal in spec.requires):
+        listed = ", ".join(repr(literal) for literal in spec.requires)
+        return (
+            f"the prefilter skipped the rule: the example holds none of its requires literals "
+            f"({listed}), matched exactly as written"
+        )
+    return "the rule found nothing in it"
 
 
 def _failure(spec: RuleSpec, what: str, given: str, expected: str, got: str) -> Failure | None:
