@@ -17,13 +17,12 @@ with a message when it is absent):
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from benchmarks.evaluate import DATA, NEWS, PAGES, TEXT_KINDS, load
+from benchmarks.evaluate import DATA, NEWS, PAGES, TEXT_KINDS, load, save_json
 from cleaner import Cleaner, Document
 from cleaner.compile import RuleSet
 from cleaner.types import CleanResult
@@ -115,8 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"    {item['set']} {item['id']} {item['host']}")
             for text in item["removals"]:
                 print(f"      - {text!r}")
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    save_json(args.json, report)
     return 0
 
 

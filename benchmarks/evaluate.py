@@ -84,6 +84,13 @@ _ALL_CAPS = regex.compile(r"\p{Lu}{2,}")
 _AD_LINE = regex.compile(r"(?m)^[^\S\n]*ADVERTISEMENT[^\S\n]*$")
 
 
+def save_json(path: Path | None, report: dict[str, Any]) -> None:
+    """Write a report as JSON (the directory made as needed), where a path was given."""
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+
+
 def load(path: Path) -> list[dict[str, Any]]:
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
@@ -476,9 +483,7 @@ def main(argv: list[str] | None = None) -> int:
     checks = gate(report)
     report["gate"] = {"checks": checks, "ok": all(c["ok"] for c in checks)}
     _print(report, checks)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    save_json(args.json, report)
     return 1 if args.gate and not report["gate"]["ok"] else 0
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import random
 import sys
 import tempfile
@@ -28,7 +27,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from benchmarks.evaluate import DATA, NEWS, load
+from benchmarks.evaluate import DATA, NEWS, load, save_json
 from cleaner import Cleaner, Document
 from cleaner.hosts import host_of
 from cleaner.learn import candidate_lines, learn, template
@@ -167,8 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     for item in report["in_sample"]["sample"]:
         print(f"    {item['id']} {item['rule']}: {item['text'][:120]!r}")
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    save_json(args.json, report)
     return 0
 
 
