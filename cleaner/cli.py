@@ -1,7 +1,8 @@
 """The command line: a few lines per command over the library; one place maps errors to exits.
 
-Exit codes: 0 ok; 1 findings or changes (check, fix, --diff); 2 usage, config or input errors;
-3 an internal error (a bug: please report it with the traceback).
+Exit codes: 0 ok; 1 findings or changes (check, fix, --diff); 2 usage, config or input errors,
+or records set aside (which win over findings); 3 an internal error (a bug: please report it
+with the traceback). A cleaning command exits with its report's ``return_code``.
 """
 
 from __future__ import annotations
@@ -271,7 +272,7 @@ def clean(
             document=(url, title),
         )
     _finish(report, report_path, quiet)
-    return EXIT_FINDINGS if diff and report.documents_changed else report.return_code
+    return report.return_code
 
 
 @app.command()
@@ -312,7 +313,7 @@ def check(
             f"{len(findings)} finding(s) in {report.documents_changed} of "
             f"{report.documents_read} document(s)"
         )
-    return EXIT_FINDINGS if findings else report.return_code
+    return report.return_code
 
 
 @app.command()
@@ -339,7 +340,7 @@ def fix(
         for path, stats in report.files.items():
             if stats.changed:
                 stderr.print(f"fixed {path} ({stats.changed} document(s) changed)")
-    return EXIT_FINDINGS if report.documents_changed else report.return_code
+    return report.return_code
 
 
 @app.command()
@@ -384,7 +385,6 @@ def explain(
     report = _run(
         plan_files([path], None),
         settings,
-        check=True,
         quiet=True,
         listeners=[show],
         document=(url, title),
@@ -394,7 +394,7 @@ def explain(
         if shown
         else f"nothing to remove in {report.documents_read} document(s)"
     )
-    return EXIT_ERROR if report.failed else EXIT_OK
+    return report.return_code
 
 
 # -- rules ------------------------------------------------------------------------------------
