@@ -25,15 +25,23 @@ from rich.console import Console
 from rich.markup import escape
 
 from cleaner.config import Settings, discover, load_settings
-from cleaner.errors import CleanerError, ConfigError
+from cleaner.errors import CleanerError
 from cleaner.io.atomic import AtomicOutput
-from cleaner.io.codecs import codec_for
 from cleaner.io.plan import FileJob, plan_files
-from cleaner.pipeline import Outcome, Progress, clean_files
+from cleaner.pipeline import (
+    Fields,
+    Listener,
+    Listeners,
+    Outcome,
+    Progress,
+    RunOptions,
+    TxtMeta,
+    run,
+)
 from cleaner.report import Report
 from cleaner.rulespec import PackSpec
 from cleaner.selftest import run_selftest
-from cleaner.types import CleanResult, Document, Span
+from cleaner.types import CleanResult, Span
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -304,7 +312,7 @@ def check(
         jobs=jobs,
         check=True,
         quiet=True,
-        listeners=[lambda job, outcome, doc: findings.extend(_findings(job, outcome, doc.text))],
+        listeners=[lambda outcome: findings.extend(_findings(outcome))],
         document=(url, title),
     )
     _print_findings(findings, output_format)
@@ -365,15 +373,15 @@ def explain(
     out = Console(highlight=False, soft_wrap=True)
     shown = 0
 
-    def show(job: FileJob, outcome: Outcome, doc: Document) -> None:
+    def show(outcome: Outcome) -> None:
         nonlocal shown
-        assert outcome.result is not None
-        text = doc.text
+        assert outcome.result is not None and outcome.document is not None
+        text = outcome.document.text
         shown += 1
         out.rule(f"{outcome.record.where}", style="cyan")
         out.print(_marked(text, outcome.result))
         for span in outcome.result.spans:
-            line, col = _position(job, outcome, text, span)
+            line, col = _position(outcome, span)
             out.print(
                 f"[bold]{escape(span.rule_id)}[/] {line}:{col} removed "
                 f"{escape(repr(text[span.start : span.end]))}"
@@ -448,8 +456,6 @@ def rules_test(
 
 # -- shared plumbing --------------------------------------------------------------------------
 
-Listener = Callable[[FileJob, Outcome, Document], None]
-
 
 def _run(
     planned: list[FileJob],
@@ -467,57 +473,25 @@ def _run(
     """Clean planned files; hand each changed document (with its original text) to listeners.
 
     ``document`` is the (url, title) of a single .txt input, which carries neither."""
-    url, title = document
-    if (url is not None or title is not None) and (
-        len(planned) != 1 or planned[0].input_format.kind != "txt"
-    ):
-        raise ConfigError(
-            "--url and --title describe one document: give a single .txt file (JSONL and "
-            "Parquet records carry their own; see --url-key and --title-key)"
-        )
-    cleaner = settings.cleaner()
-    by_path = {job.source: job for job in planned}
-    codecs = {
-        job.source: codec_for(
-            job.input_format,
-            text_key=settings.text_key,
-            url_key=settings.url_key,
-            title_key=settings.title_key,
-            id_key=settings.id_key,
-            url=url,
-            title=title,
-        )
-        for job in planned
-    }
+    fields = Fields(settings.text_key, settings.url_key, settings.title_key, settings.id_key)
+    options = RunOptions(
+        jobs=jobs,
+        on_error=on_error,  # type: ignore[arg-type]
+        rejects=rejects,
+        resume=resume,
+        check=check,
+        txt=TxtMeta(*document),
+    )
 
     def tell_listeners(outcome: Outcome) -> None:
         if not listeners or not outcome.changed:  # rejected ones are the report's to tell
             return
-        job = _job_for(by_path, outcome)
-        # Outcomes carry the cleaned text only; listeners show what was removed from the original.
-        doc = codecs[job.source].decode(outcome.record)
-        assert doc is not None
         for listener in listeners:
-            listener(job, outcome, doc)
+            listener(outcome)
 
     with _progress(planned, quiet) as advance:
-        return clean_files(
-            planned,
-            cleaner,
-            jobs=jobs,
-            on_error=on_error,  # type: ignore[arg-type]
-            rejects=rejects,
-            resume=resume,
-            check=check,
-            text_key=settings.text_key,
-            url_key=settings.url_key,
-            title_key=settings.title_key,
-            id_key=settings.id_key,
-            url=url,
-            title=title,
-            on_outcome=tell_listeners if listeners else None,
-            on_progress=advance,
-        )
+        told = Listeners(tell_listeners if listeners else None, advance)
+        return run(planned, settings.cleaner(), fields, options, told)
 
 
 def _reach(pack: PackSpec) -> str:
@@ -530,13 +504,6 @@ def _domains(domains: tuple[str, ...], shown: int = 2) -> str:
         return "all"
     more = f" +{len(domains) - shown} more" if len(domains) > shown else ""
     return ", ".join(domains[:shown]) + more
-
-
-def _job_for(by_path: dict[str, FileJob], outcome: Outcome) -> FileJob:
-    job = by_path.get(outcome.path)
-    if job is None:  # stdin is reported as <stdin>
-        (job,) = by_path.values()
-    return job
 
 
 def _finish(report: Report, report_path: Path | None, quiet: bool) -> None:
@@ -555,8 +522,9 @@ def _spans_sink(path: Path | None) -> Iterator[Listener | None]:
         return
     with AtomicOutput(path) as out:
 
-        def write(job: FileJob, outcome: Outcome, doc: Document) -> None:
-            assert outcome.result is not None
+        def write(outcome: Outcome) -> None:
+            assert outcome.result is not None and outcome.document is not None
+            doc = outcome.document
             text = doc.text
             row = {
                 "path": outcome.path,
@@ -579,9 +547,9 @@ def _spans_sink(path: Path | None) -> Iterator[Listener | None]:
 
 
 def _diff_printer() -> Listener:
-    def show(job: FileJob, outcome: Outcome, doc: Document) -> None:
-        assert outcome.result is not None
-        text = doc.text
+    def show(outcome: Outcome) -> None:
+        assert outcome.result is not None and outcome.document is not None
+        text = outcome.document.text
         where = outcome.record.where
         sys.stdout.writelines(
             difflib.unified_diff(
@@ -597,9 +565,11 @@ def _diff_printer() -> Listener:
     return show
 
 
-def _position(job: FileJob, outcome: Outcome, text: str, span: Span) -> tuple[int, int]:
+def _position(outcome: Outcome, span: Span) -> tuple[int, int]:
     """(line, column), 1-based: in the file for .txt; the JSONL line and text offset else."""
-    if job.input_format.kind == "txt":
+    assert outcome.document is not None
+    text = outcome.document.text
+    if outcome.record.whole:
         line = text.count("\n", 0, span.start) + 1
         return line, span.start - (text.rfind("\n", 0, span.start) + 1) + 1
     return outcome.line, span.start + 1
@@ -612,10 +582,11 @@ def _snippet(text: str, span: Span, width: int = 60) -> str:
     return removed + (f" -> {span.replacement.strip()!r}" if span.replacement.strip() else "")
 
 
-def _findings(job: FileJob, outcome: Outcome, text: str) -> Iterator[dict[str, Any]]:
-    assert outcome.result is not None
+def _findings(outcome: Outcome) -> Iterator[dict[str, Any]]:
+    assert outcome.result is not None and outcome.document is not None
+    text = outcome.document.text
     for span in outcome.result.spans:
-        line, col = _position(job, outcome, text, span)
+        line, col = _position(outcome, span)
         yield {
             "path": outcome.path,
             "line": line,

@@ -34,7 +34,8 @@ from cleaner.io import (
     read_records,
 )
 from cleaner.io.codecs import _encode_string
-from cleaner.pipeline import clean_file, clean_stream
+from cleaner.pipeline import RunOptions, run
+from cleaner.pipeline.records import clean_stream
 from cleaner.report import Report
 from cleaner.types import CleanResult, Span
 
@@ -48,9 +49,10 @@ def unzstd(data: bytes) -> bytes:
     return zstandard.ZstdDecompressor().decompressobj().decompress(data)
 
 
-def clean_one(src: Path, dst: Path | str, cleaner: Cleaner, **kwargs: object) -> Report:
-    [job] = plan_files([src], dst)
-    return clean_file(job, cleaner, **kwargs)  # type: ignore[arg-type]
+def clean_one(
+    src: Path, dst: Path | str, cleaner: Cleaner, options: RunOptions | None = None
+) -> Report:
+    return run(plan_files([src], dst), cleaner, options=options or RunOptions())
 
 
 def leftovers(directory: Path) -> list[str]:
@@ -415,7 +417,7 @@ def test_output_compression_follows_the_output_name_or_override(
     assert (tmp_path / "plain.jsonl").read_bytes() == b"\n".join(EXPECTED)
     [job] = plan_files([src.parent], tmp_path / "z", compression="zstd")
     assert job.target == str(tmp_path / "z" / "a.jsonl.zst")
-    clean_file(job, cleaner)
+    run([job], cleaner)
     assert unzstd((tmp_path / "z/a.jsonl.zst").read_bytes()) == b"\n".join(EXPECTED)
 
 
@@ -432,9 +434,9 @@ def test_stdin_to_stdout_in_a_real_process(credit_pack: Path) -> None:
         f"""
         from cleaner.engine import Cleaner
         from cleaner.io import plan_files
-        from cleaner.pipeline import clean_files
+        from cleaner.pipeline import run
         cleaner = Cleaner([{str(pack)!r}], default_rules=False)
-        clean_files(plan_files(["-"], "-"), cleaner)
+        run(plan_files(["-"], "-"), cleaner)
         """
     )
     data = gzip.compress(b"\n".join(PLAIN) + b"\n")
@@ -478,18 +480,14 @@ def test_parquet_null_text_is_rejected_in_skip_mode(tmp_path: Path, cleaner: Cle
     pq = pytest.importorskip("pyarrow.parquet")
     src = tmp_path / "in.parquet"
     pq.write_table(pa.table({"text": ["a", None, "b" + CREDIT], "k": [1, 2, 3]}), src)
-    sink = io.BytesIO()
-
-    class Sink:
-        def write(self, data: bytes) -> None:
-            sink.write(data)
-
-    report = clean_one(src, tmp_path / "out.parquet", cleaner, on_error="skip", rejects=Sink())
+    rejects = tmp_path / "rejects.jsonl"
+    skip = RunOptions(on_error="skip", rejects=rejects)
+    report = clean_one(src, tmp_path / "out.parquet", cleaner, skip)
     out = pq.read_table(tmp_path / "out.parquet").to_pylist()
     assert out == [{"text": "a", "k": 1}, {"text": "b", "k": 3}]
     assert (report.documents_read, report.documents_written, report.documents_rejected) == (3, 2, 1)
     assert report.rejections[0].line == 2 and "null" in report.rejections[0].reason
-    assert json.loads(sink.getvalue()) == {"text": None}
+    assert json.loads(rejects.read_bytes()) == {"text": None}
 
 
 def test_parquet_missing_text_column(tmp_path: Path, cleaner: Cleaner) -> None:

@@ -19,7 +19,7 @@ from typing import Any, NoReturn, Protocol
 from cleaner.errors import ConfigError, InputError
 from cleaner.io.formats import Format
 from cleaner.io.readers import Record
-from cleaner.types import CleanResult, Document
+from cleaner.types import DEFAULT_FIELDS, CleanResult, Document, Fields
 
 BOM = "\ufeff"
 BOM_BYTES = BOM.encode("utf-8")
@@ -66,8 +66,11 @@ def _optional_str(value: object) -> str | None:
     return None
 
 
-def _lookup(obj: dict[str, Any], key: str) -> object:
-    """``obj[key]``, else a dotted path (``metadata.url``) into nested objects, else None."""
+def _lookup(obj: dict[str, Any], key: str | None) -> object:
+    """``obj[key]``, else a dotted path (``metadata.url``) into nested objects, else None
+    (always None for no key)."""
+    if key is None:
+        return None
     if key in obj:
         return obj[key]
     node: object = obj
@@ -78,8 +81,8 @@ def _lookup(obj: dict[str, Any], key: str) -> object:
     return node
 
 
-def _check_key(name: str, value: str) -> None:
-    if not value:
+def _check_key(name: str, value: str | None) -> None:
+    if value is not None and not value:
         raise ConfigError(f"{name} must not be empty")
 
 
@@ -87,14 +90,14 @@ def _check_key(name: str, value: str) -> None:
 class JsonlCodec:
     """One JSON object per line; the text under ``text_key`` (a top-level key).
 
-    ``url_key``, ``title_key`` and ``id_key`` may also be dotted paths into nested objects;
-    absent or non-string metadata is simply not given to the rules.
+    ``url_key``, ``title_key`` and ``id_key`` may also be dotted paths into nested objects, or
+    ``None`` (not read); absent or non-string metadata is simply not given to the rules.
     """
 
     text_key: str = "text"
-    url_key: str = "url"
-    title_key: str = "title"
-    id_key: str = "id"
+    url_key: str | None = "url"
+    title_key: str | None = "title"
+    id_key: str | None = "id"
 
     def __post_init__(self) -> None:
         for name in ("text_key", "url_key", "title_key", "id_key"):
@@ -277,19 +280,26 @@ class TextCodec:
         return bom + text.encode("utf-8")
 
 
-def codec_for(
-    fmt: Format,
-    *,
-    text_key: str = "text",
-    url_key: str = "url",
-    title_key: str = "title",
-    id_key: str = "id",
-    url: str | None = None,
-    title: str | None = None,
-) -> Codec:
-    """The codec for ``fmt``: keys are JSON keys, or column names for parquet (whose rows
-    the parquet reader presents as small JSON objects); .txt ignores them, and takes ``url``
-    and ``title`` as its document's (records carry their own)."""
+@dataclass(frozen=True, slots=True)
+class TxtMeta:
+    """The url and title of a single .txt document, which carries neither (records carry
+    their own): what ``cleaner clean FILE.txt --url URL --title T`` gives."""
+
+    url: str | None = None
+    title: str | None = None
+
+    @property
+    def given(self) -> bool:
+        return self.url is not None or self.title is not None
+
+
+NO_TXT_META = TxtMeta()
+
+
+def codec_for(fmt: Format, fields: Fields = DEFAULT_FIELDS, txt: TxtMeta = NO_TXT_META) -> Codec:
+    """The codec for ``fmt``: ``fields`` name JSON keys, or columns for parquet (whose rows
+    the parquet reader presents as small JSON objects); .txt ignores them, and takes ``txt``
+    as its document's url and title."""
     if fmt.kind == "txt":
-        return TextCodec(url, title)
-    return JsonlCodec(text_key, url_key, title_key, id_key)
+        return TextCodec(txt.url, txt.title)
+    return JsonlCodec(fields.text, fields.url, fields.title, fields.id)

@@ -35,12 +35,14 @@ class Record:
 
     ``raw`` excludes the terminator; ``end`` is the terminator that followed it in the input
     (``b"\\n"``, ``b"\\r\\n"`` or ``b""`` for a last line without one). ``line`` is 1-based.
+    ``whole`` marks a whole .txt file, whose text's lines are the file's lines.
     """
 
     path: str
     line: int
     raw: bytes
     end: bytes = b"\n"
+    whole: bool = False
 
     @property
     def where(self) -> str:
@@ -64,7 +66,7 @@ class Block:
     def records(self) -> Iterator[Record]:
         """The records in the block, terminators split off as the input had them."""
         if self.whole:
-            yield Record(self.path, self.first_line, self.data, b"")
+            yield Record(self.path, self.first_line, self.data, b"", whole=True)
             return
         lines = self.data.split(b"\n")
         last = lines.pop()  # what follows the last newline: a line without one, or nothing

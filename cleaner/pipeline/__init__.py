@@ -1,44 +1,77 @@
 """The pipeline: records in, ordered outcomes out, in one process or many.
 
+One entry point, ``run``, cleans planned files for the CLI and the library:
+
+>>> from cleaner.io import plan_files
+>>> report = run(plan_files(["crawl/"], "clean/"), cleaner, Fields(text="body"),
+...              RunOptions(jobs=4, on_error="skip", rejects="bad.jsonl"))  # doctest: +SKIP
+
 The same per-record function runs in process (``jobs=1``) and in workers (``jobs>1``), and
 results come back in input order, so what a record becomes never depends on how it was run:
 ``-j N`` output is byte for byte the output of ``-j 1``.
 
 - ``workers``: the worker pool and the ordered map over it;
 - ``records``: what becomes of one record (``Outcome``) and of one block of lines;
-- ``files``: whole files, written atomically, with rejects set aside.
+- ``files``: whole files, written atomically, with rejects set aside;
+- ``options``: ``RunOptions`` and ``Listeners``.
 """
 
 from __future__ import annotations
 
-from cleaner.pipeline.files import clean_file, clean_files
+from collections.abc import Sequence
+
+from cleaner.errors import ConfigError
+from cleaner.io.codecs import TxtMeta
+from cleaner.io.plan import FileJob
+from cleaner.pipeline.files import clean_files
+from cleaner.pipeline.options import DEFAULT_OPTIONS, NO_LISTENERS, Listeners, RunOptions
 from cleaner.pipeline.records import (
     ON_ERROR,
     SKIP_HINT,
-    BlockOutcome,
     Listener,
     OnError,
     Outcome,
     Progress,
     clean_documents,
-    clean_stream,
 )
 from cleaner.pipeline.workers import SupportsClean, WorkerPool, available_cpus, resolve_jobs
+from cleaner.report import Report
+from cleaner.types import DEFAULT_FIELDS, Fields
 
 __all__ = [
     "ON_ERROR",
     "SKIP_HINT",
-    "BlockOutcome",
+    "Fields",
     "Listener",
+    "Listeners",
     "OnError",
     "Outcome",
     "Progress",
+    "RunOptions",
     "SupportsClean",
+    "TxtMeta",
     "WorkerPool",
     "available_cpus",
     "clean_documents",
-    "clean_file",
-    "clean_files",
-    "clean_stream",
     "resolve_jobs",
+    "run",
 ]
+
+
+def run(
+    source: Sequence[FileJob],
+    cleaner: SupportsClean,
+    fields: Fields = DEFAULT_FIELDS,
+    options: RunOptions = DEFAULT_OPTIONS,
+    listeners: Listeners = NO_LISTENERS,
+) -> Report:
+    """Clean ``source`` with ``cleaner`` and return the run's report.
+
+    ``source`` is planned files (``cleaner.io.plan_files``): each is written to its target
+    (or nowhere, for a check), and listeners hear of every changed or rejected record.
+    ``fields`` name where records keep their text, url, title and id. Errors from the cleaner
+    itself (bugs) always propagate, with the record they happened on.
+    """
+    if options.pool is not None and options.pool.cleaner is not cleaner:
+        raise ConfigError("the worker pool was built for another cleaner; pass that cleaner")
+    return clean_files(source, cleaner, fields, options, listeners)

@@ -38,6 +38,8 @@ class Outcome:
     rejected record and for a record that holds no document (a blank JSONL line, passed
     through and not counted). ``reason`` says why a record was rejected and ``reason_line``
     where, when the codec knows better than the record (a bad byte deep in a .txt file).
+    ``document`` is the record's document as decoded when cleaning changed it: listeners
+    (diffs, spans files, findings) show what was removed from it without decoding it again.
     """
 
     record: Record
@@ -45,6 +47,7 @@ class Outcome:
     result: CleanResult | None
     reason: str | None = None
     reason_line: int | None = None
+    document: Document | None = None
 
     @property
     def path(self) -> str:
@@ -83,20 +86,23 @@ Listener = Callable[[Outcome], None]
 #: Called as work is counted: (documents, bytes read) since the last call.
 Progress = Callable[[int, int], None]
 
-_Reply = tuple[bytes | None, CleanResult | None, tuple[str, int | None] | None]
+_Reply = tuple[bytes | None, CleanResult | None, Document | None, tuple[str, int | None] | None]
 
 
 def clean_record(cleaner: SupportsClean, record: Record, codec: Codec) -> _Reply:
-    """(new bytes or None if unchanged, result, (rejection reason, line)) for one record."""
+    """(new bytes, result, document, (rejection reason, line)) for one record; the bytes and
+    the document only if cleaning changed it."""
     try:
         doc = codec.decode(record)
     except InputError as e:
-        return None, None, (e.reason, e.line)
+        return None, None, None, (e.reason, e.line)
     if doc is None:
-        return None, None, None
+        return None, None, None, None
     try:
         result = cleaner.clean_document(doc)
-        return (codec.encode(record, result) if result.changed else None), result, None
+        if not result.changed:
+            return None, result, None, None
+        return codec.encode(record, result), result, doc, None
     except Exception as e:
         e.add_note(f"while cleaning {record.where}")
         raise
@@ -107,10 +113,10 @@ def clean_doc(cleaner: SupportsClean, doc: Document) -> CleanResult:
 
 
 def outcome_of(record: Record, reply: _Reply) -> Outcome:
-    data, result, error = reply
+    data, result, doc, error = reply
     if error is not None:
         return Outcome(record, None, None, error[0], error[1])
-    return Outcome(record, record.raw if data is None else data, result)
+    return Outcome(record, record.raw if data is None else data, result, document=doc)
 
 
 @dataclass(frozen=True, slots=True)
