@@ -12,7 +12,7 @@ from functools import lru_cache
 from cleaner.engine import Cleaner
 from cleaner.errors import CleanerError, ConfigError, InputError, RuleFileError
 from cleaner.spans import apply_spans
-from cleaner.types import CleanResult, Document, Span
+from cleaner.types import CleanResult, Document, Fields, Span
 
 __all__ = [
     "CleanResult",
@@ -20,6 +20,7 @@ __all__ = [
     "CleanerError",
     "ConfigError",
     "Document",
+    "Fields",
     "InputError",
     "RuleFileError",
     "Span",

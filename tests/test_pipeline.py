@@ -20,15 +20,18 @@ from cleaner.io import JsonlCodec, Record, plan_files, read_records
 from cleaner.pipeline import (
     Fields,
     Listeners,
+    Outcome,
+    Rows,
     RunOptions,
     WorkerPool,
     available_cpus,
-    clean_documents,
     resolve_jobs,
     run,
 )
+from cleaner.pipeline.options import DEFAULT_OPTIONS
 from cleaner.pipeline.records import clean_stream
-from cleaner.types import CleanResult, Document
+from cleaner.report import Report
+from cleaner.types import DEFAULT_FIELDS, CleanResult, Document
 
 N = 3000
 
@@ -144,11 +147,62 @@ def test_blank_lines_pass_through_and_are_not_documents(cleaner: Cleaner) -> Non
     assert out[1].output() == b'{"text": "x"}'
 
 
-def test_clean_documents_in_process_and_on_workers(cleaner: Cleaner, pool: WorkerPool) -> None:
-    docs = [Document(f"Doc {i}" + (" (AP Photo/X Y)" if i % 2 else "")) for i in range(N)]
-    one = [r.text for r in clean_documents(docs, cleaner)]
-    two = [r.text for r in clean_documents(docs, cleaner, pool=pool, chunk_documents=250)]
+# -- in-memory rows ---------------------------------------------------------------------------
+
+
+def row_outcomes(
+    rows: Rows,
+    cleaner: Cleaner,
+    fields: Fields = DEFAULT_FIELDS,
+    options: RunOptions = DEFAULT_OPTIONS,
+) -> tuple[list[Outcome], Report]:
+    """Every row's outcome, as listeners hear them, and the run's report."""
+    told: list[Outcome] = []
+    report = run(rows, cleaner, fields, options, Listeners(told.append))
+    return told, report
+
+
+def texts(outcomes: list[Outcome]) -> list[str | None]:
+    return [None if o.result is None else o.result.text for o in outcomes]
+
+
+def test_rows_in_process_and_on_workers(cleaner: Cleaner, pool: WorkerPool) -> None:
+    rows = Rows([{"text": f"Doc {i}" + (" (AP Photo/X Y)" if i % 2 else "")} for i in range(N)])
+    one = texts(row_outcomes(rows, cleaner)[0])
+    two = texts(row_outcomes(rows, cleaner, options=RunOptions(pool=pool))[0])
     assert one == two == [f"Doc {i}" for i in range(N)]
+
+
+def test_rows_without_a_string_text_pass_through_and_are_not_counted(cleaner: Cleaner) -> None:
+    rows = Rows(
+        [
+            {"body": "Shot (AP Photo/A B)", "link": "", "id": 7},
+            {"body": None},
+            {"text": "no body"},
+            {"body": float("nan")},
+        ],
+        "items",
+    )
+    told, report = row_outcomes(rows, cleaner, Fields(text="body", url="link"))
+    assert texts(told) == ["Shot", None, None, None]
+    assert [(o.path, o.line) for o in told] == [("items", i) for i in range(1, 5)]
+    # Metadata that is not a non-empty string is absent; an id is any value, as text.
+    assert told[0].document == Document("Shot (AP Photo/A B)", None, None, "7")
+    assert (report.documents_read, report.documents_changed, list(report.files)) == (
+        1,
+        1,
+        ["items"],
+    )
+
+
+def test_rows_from_columns() -> None:
+    rows = Rows.from_columns({"text": ["a", "b"], "url": ["https://x.example/", None]}, "batch")
+    assert list(rows.items) == [
+        {"text": "a", "url": "https://x.example/"},
+        {"text": "b", "url": None},
+    ]
+    with pytest.raises(ValueError, match="columns of different lengths"):
+        Rows.from_columns({"text": ["a", "b"], "url": ["u"]})
 
 
 class _Picky(Exception):

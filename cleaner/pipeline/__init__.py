@@ -1,10 +1,12 @@
 """The pipeline: records in, ordered outcomes out, in one process or many.
 
-One entry point, ``run``, cleans planned files for the CLI and the library:
+One entry point, ``run``, cleans for the CLI, the library and every integration: planned
+files, which it writes, or in-memory rows, which it hands back outcome by outcome:
 
 >>> from cleaner.io import plan_files
 >>> report = run(plan_files(["crawl/"], "clean/"), cleaner, Fields(text="body"),
 ...              RunOptions(jobs=4, on_error="skip", rejects="bad.jsonl"))  # doctest: +SKIP
+>>> report = run(Rows(items), cleaner, listeners=Listeners(outcomes.append))  # doctest: +SKIP
 
 The same per-record function runs in process (``jobs=1``) and in workers (``jobs>1``), and
 results come back in input order, so what a record becomes never depends on how it was run:
@@ -13,6 +15,7 @@ results come back in input order, so what a record becomes never depends on how 
 - ``workers``: the worker pool and the ordered map over it;
 - ``records``: what becomes of one record (``Outcome``) and of one block of lines;
 - ``files``: whole files, written atomically, with rejects set aside;
+- ``rows``: in-memory rows (mappings), handed back outcome by outcome;
 - ``options``: ``RunOptions`` and ``Listeners``.
 """
 
@@ -23,7 +26,7 @@ from collections.abc import Sequence
 from cleaner.errors import ConfigError
 from cleaner.io.codecs import TxtMeta
 from cleaner.io.plan import FileJob
-from cleaner.pipeline.files import clean_files
+from cleaner.pipeline.files import run_files
 from cleaner.pipeline.options import DEFAULT_OPTIONS, NO_LISTENERS, Listeners, RunOptions
 from cleaner.pipeline.records import (
     ON_ERROR,
@@ -32,8 +35,8 @@ from cleaner.pipeline.records import (
     OnError,
     Outcome,
     Progress,
-    clean_documents,
 )
+from cleaner.pipeline.rows import Rows, run_rows
 from cleaner.pipeline.workers import SupportsClean, WorkerPool, available_cpus, resolve_jobs
 from cleaner.report import Report
 from cleaner.types import DEFAULT_FIELDS, Fields
@@ -47,19 +50,19 @@ __all__ = [
     "OnError",
     "Outcome",
     "Progress",
+    "Rows",
     "RunOptions",
     "SupportsClean",
     "TxtMeta",
     "WorkerPool",
     "available_cpus",
-    "clean_documents",
     "resolve_jobs",
     "run",
 ]
 
 
 def run(
-    source: Sequence[FileJob],
+    source: Sequence[FileJob] | Rows,
     cleaner: SupportsClean,
     fields: Fields = DEFAULT_FIELDS,
     options: RunOptions = DEFAULT_OPTIONS,
@@ -67,11 +70,14 @@ def run(
 ) -> Report:
     """Clean ``source`` with ``cleaner`` and return the run's report.
 
-    ``source`` is planned files (``cleaner.io.plan_files``): each is written to its target
-    (or nowhere, for a check), and listeners hear of every changed or rejected record.
-    ``fields`` name where records keep their text, url, title and id. Errors from the cleaner
-    itself (bugs) always propagate, with the record they happened on.
+    ``source`` is planned files (``cleaner.io.plan_files``), each written to its target (or
+    nowhere, for a check), whose listeners hear of every changed or rejected record; or
+    ``Rows``, whose listeners hear of every row, in order, to write it back. ``fields`` name
+    where records and rows keep their text, url, title and id. Errors from the cleaner itself
+    (bugs) always propagate, with the record they happened on.
     """
     if options.pool is not None and options.pool.cleaner is not cleaner:
         raise ConfigError("the worker pool was built for another cleaner; pass that cleaner")
-    return clean_files(source, cleaner, fields, options, listeners)
+    if isinstance(source, Rows):
+        return run_rows(source, cleaner, fields, options, listeners)
+    return run_files(source, cleaner, fields, options, listeners)

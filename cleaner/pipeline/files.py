@@ -34,7 +34,7 @@ class _Sink(Protocol):
     def write(self, data: bytes, /) -> None: ...
 
 
-def clean_files(
+def run_files(
     planned: Sequence[FileJob],
     cleaner: SupportsClean,
     fields: Fields,

@@ -34,7 +34,8 @@ class Outcome:
     """What became of one record.
 
     ``data`` is what to write (without terminator): the raw bytes when the cleaner changed
-    nothing, else the re-encoded record; ``None`` when rejected. ``result`` is ``None`` for a
+    nothing, else the re-encoded record; ``None`` when rejected, and for in-memory rows (their
+    caller writes them back). ``result`` is ``None`` for a
     rejected record and for a record that holds no document (a blank JSONL line, passed
     through and not counted). ``reason`` says why a record was rejected and ``reason_line``
     where, when the codec knows better than the record (a bad byte deep in a .txt file).
@@ -69,7 +70,7 @@ class Outcome:
     def output(self) -> bytes:
         """The bytes to write for this record, terminator included (as in the input)."""
         if self.data is None:
-            raise ValueError(f"{self.record.where}: a rejected record has no output")
+            raise ValueError(f"{self.record.where}: no bytes to write for this record")
         return self.data + self.record.end
 
     def stopping_error(self) -> InputError:
@@ -106,10 +107,6 @@ def clean_record(cleaner: SupportsClean, record: Record, codec: Codec) -> _Reply
     except Exception as e:
         e.add_note(f"while cleaning {record.where}")
         raise
-
-
-def clean_doc(cleaner: SupportsClean, doc: Document) -> CleanResult:
-    return cleaner.clean_document(doc)
 
 
 def outcome_of(record: Record, reply: _Reply) -> Outcome:
@@ -197,26 +194,3 @@ def _outcomes(replies: Iterator[tuple[Record, _Reply]], on_error: OnError) -> It
         if outcome.rejected and on_error == "fail":
             raise outcome.stopping_error()
         yield outcome
-
-
-def clean_documents(
-    documents: Iterable[Document],
-    cleaner: SupportsClean,
-    *,
-    jobs: int = 1,
-    pool: WorkerPool | None = None,
-    chunk_documents: int = CHUNK_RECORDS,
-    chunk_chars: int = CHUNK_BYTES,
-) -> Iterator[CleanResult]:
-    """Clean in-memory documents, yielding results in order (a library helper, same engine)."""
-    check_options("fail", cleaner, pool, jobs)
-    pairs = ordered(
-        documents,
-        clean_doc,
-        (),
-        cleaner,
-        jobs=jobs,
-        pool=pool,
-        chunking=(chunk_documents, chunk_chars, lambda d: len(d.text)),
-    )
-    return (result for _, result in pairs)
