@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import gzip
 import io
 import json
@@ -37,7 +39,7 @@ from cleaner.io.codecs import _encode_string
 from cleaner.pipeline import RunOptions, run
 from cleaner.pipeline.records import clean_stream
 from cleaner.report import Report
-from cleaner.types import CleanResult, Span
+from cleaner.types import CleanResult, Fields, Span
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -488,6 +490,24 @@ def test_parquet_null_text_is_rejected_in_skip_mode(tmp_path: Path, cleaner: Cle
     assert (report.documents_read, report.documents_written, report.documents_rejected) == (3, 2, 1)
     assert report.rejections[0].line == 2 and "null" in report.rejections[0].reason
     assert json.loads(rejects.read_bytes()) == {"text": None}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        *(None, 42, "", "https://a.example/", True, 1.5, [1], {"url": "u"}, b"x"),
+        *(datetime.date(2020, 1, 2), decimal.Decimal("1.10")),
+    ],
+)
+def test_parquet_metadata_means_what_it_would_in_a_json_line(value: object) -> None:
+    """A row's columns are read as the keys of the JSON object a rejects file holds for it
+    (written with default=str, as pyarrow values like dates and decimals need)."""
+    from cleaner.io.parquet import ParquetCodec, ParquetRow
+
+    fields = Fields(url="url", title="meta.url", id="id")
+    row = ParquetRow("in.parquet", 3, {"text": "t", "url": value, "meta": value, "id": value})
+    jsonl = JsonlCodec("text", "url", "meta.url", "id")
+    assert ParquetCodec(fields).decode(row) == jsonl.decode(Record(row.path, row.line, row.raw))
 
 
 def test_parquet_missing_text_column(tmp_path: Path, cleaner: Cleaner) -> None:

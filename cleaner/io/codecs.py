@@ -14,7 +14,7 @@ import json
 import re
 from dataclasses import dataclass
 from json.decoder import scanstring  # type: ignore[attr-defined]
-from typing import Any, NoReturn, Protocol
+from typing import Any, NoReturn, Protocol, TypeVar
 
 from cleaner.errors import ConfigError, InputError
 from cleaner.io.formats import Format
@@ -29,20 +29,23 @@ _AFTER = re.compile(r"[ \t\n\r]*([,}])[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
 
 
-class Codec(Protocol):
+R_contra = TypeVar("R_contra", contravariant=True)
+
+
+class Codec(Protocol[R_contra]):
     """Turns records into documents and cleaned results back into record bytes."""
 
-    def decode(self, record: Record) -> Document | None:
+    def decode(self, record: R_contra, /) -> Document | None:
         """The document in ``record``; ``None`` if it holds none (a blank line), which the
         pipeline passes through untouched and does not count. Raises InputError."""
         ...
 
-    def encode(self, record: Record, result: CleanResult) -> bytes:
+    def encode(self, record: R_contra, result: CleanResult, /) -> bytes:
         """The bytes (without terminator) for ``record`` after cleaning changed its text."""
         ...
 
 
-def _json_kind(value: object) -> str:
+def json_kind(value: object) -> str:
     """The JSON name of a decoded value's type, for messages."""
     if value is None:
         return "null"
@@ -57,7 +60,7 @@ def _json_kind(value: object) -> str:
     return "an object"
 
 
-def _optional_str(value: object) -> str | None:
+def metadata_str(value: object) -> str | None:
     """Metadata for rules: strings as they are, integer ids as text, anything else ignored."""
     if isinstance(value, str):
         return value
@@ -66,7 +69,7 @@ def _optional_str(value: object) -> str | None:
     return None
 
 
-def _lookup(obj: dict[str, Any], key: str | None) -> object:
+def lookup(obj: dict[str, Any], key: str | None) -> object:
     """``obj[key]``, else a dotted path (``metadata.url``) into nested objects, else None
     (always None for no key)."""
     if key is None:
@@ -84,6 +87,14 @@ def _lookup(obj: dict[str, Any], key: str | None) -> object:
 def _check_key(name: str, value: str | None) -> None:
     if value is not None and not value:
         raise ConfigError(f"{name} must not be empty")
+
+
+def check_fields(fields: Fields) -> None:
+    """Refuse empty keys and column names (ConfigError), by the names the CLI gives them."""
+    names = ("text_key", "url_key", "title_key", "id_key")
+    values = (fields.text, fields.url, fields.title, fields.id)
+    for name, value in zip(names, values, strict=True):
+        _check_key(name, value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,18 +122,18 @@ class JsonlCodec:
             self._fail(
                 record,
                 f"a JSON line must be an object with a {self.text_key!r} field, "
-                f"found {_json_kind(obj)}",
+                f"found {json_kind(obj)}",
             )
         text = obj.get(self.text_key, _MISSING)
         if text is _MISSING:
             self._fail(record, self._missing_message(obj))
         if not isinstance(text, str):
-            self._fail(record, f"field {self.text_key!r} is {_json_kind(text)}, not a string")
+            self._fail(record, f"field {self.text_key!r} is {json_kind(text)}, not a string")
         return Document(
             text=text,
-            url=_optional_str(_lookup(obj, self.url_key)),
-            title=_optional_str(_lookup(obj, self.title_key)),
-            id=_optional_str(_lookup(obj, self.id_key)),
+            url=metadata_str(lookup(obj, self.url_key)),
+            title=metadata_str(lookup(obj, self.title_key)),
+            id=metadata_str(lookup(obj, self.id_key)),
         )
 
     def encode(self, record: Record, result: CleanResult) -> bytes:
@@ -296,10 +307,14 @@ class TxtMeta:
 NO_TXT_META = TxtMeta()
 
 
-def codec_for(fmt: Format, fields: Fields = DEFAULT_FIELDS, txt: TxtMeta = NO_TXT_META) -> Codec:
-    """The codec for ``fmt``: ``fields`` name JSON keys, or columns for parquet (whose rows
-    the parquet reader presents as small JSON objects); .txt ignores them, and takes ``txt``
-    as its document's url and title."""
+def codec_for(
+    fmt: Format, fields: Fields = DEFAULT_FIELDS, txt: TxtMeta = NO_TXT_META
+) -> Codec[Record]:
+    """The codec for a line format: ``fields`` name JSON keys; .txt ignores them, and takes
+    ``txt`` as its document's url and title. Parquet rows have a codec of their own
+    (``cleaner.io.parquet.ParquetCodec``)."""
+    if fmt.kind == "parquet":
+        raise ValueError("parquet rows are read with cleaner.io.parquet.ParquetCodec")
     if fmt.kind == "txt":
         return TextCodec(txt.url, txt.title)
     return JsonlCodec(fields.text, fields.url, fields.title, fields.id)

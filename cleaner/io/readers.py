@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import BinaryIO, Protocol, cast
 
 from cleaner.errors import InputError
 from cleaner.io.compression import DECOMPRESSION_ERRORS, open_decompressed
@@ -48,6 +48,40 @@ class Record:
     def where(self) -> str:
         """``path:line`` for messages."""
         return f"{self.path}:{self.line}"
+
+    @property
+    def size(self) -> int:
+        """Bytes read, for chunking and progress."""
+        return len(self.raw)
+
+
+class RecordLike(Protocol):
+    """What the pipeline reads from a unit of input: a ``Record``, or a Parquet row."""
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def line(self) -> int: ...
+
+    @property
+    def raw(self) -> bytes:
+        """The input as read, without terminator: what a rejects file keeps."""
+        ...
+
+    @property
+    def end(self) -> bytes: ...
+
+    @property
+    def whole(self) -> bool: ...
+
+    @property
+    def where(self) -> str: ...
+
+    @property
+    def size(self) -> int:
+        """About how much input the unit is, for chunking and progress."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from cleaner.io.atomic import AtomicOutput
 from cleaner.io.codecs import Codec, TxtMeta, codec_for
 from cleaner.io.formats import format_from_name
 from cleaner.io.plan import FileJob
-from cleaner.io.readers import display_name, read_blocks
+from cleaner.io.readers import Record, display_name, read_blocks
 from cleaner.pipeline.options import Listeners, RunOptions
 from cleaner.pipeline.records import Outcome, clean_block, clean_stream
 from cleaner.pipeline.workers import SupportsClean, WorkerPool, ordered
@@ -51,12 +51,12 @@ def run_files(
         rejects = None
         if options.rejects is not None:
             rejects = stack.enter_context(_rejects_output(options.rejects))
-        run = _FileRun(cleaner, options, listeners, pool, rejects)
+        run = _FileRun(cleaner, fields, options, listeners, pool, rejects)
         for job in planned:
             if options.resume and job.is_done():
                 total.files_skipped += 1
                 continue
-            total.merge(run.clean(job, codec_for(job.input_format, fields, options.txt)))
+            total.merge(run.clean(job))
     return total
 
 
@@ -90,16 +90,17 @@ def _touched(report: Report) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class _FileRun:
-    """What every file of a run shares: the cleaner, the options, the listeners, the workers
-    and the rejects file."""
+    """What every file of a run shares: the cleaner, the fields, the options, the listeners,
+    the workers and the rejects file."""
 
     cleaner: SupportsClean
+    fields: Fields
     options: RunOptions
     listeners: Listeners
     pool: WorkerPool | None
     rejects: _Sink | None
 
-    def clean(self, job: FileJob, codec: Codec) -> Report:
+    def clean(self, job: FileJob) -> Report:
         """One file's report; in skip mode a file that fails becomes an error of the report."""
         skip = self.options.on_error == "skip"
         if job.in_place and skip and self.rejects is None:
@@ -107,11 +108,13 @@ class _FileRun:
                 f"{job.source}: cleaning in place with on_error='skip' needs a rejects file, "
                 "or rejected lines would be lost; pass --rejects PATH"
             )
+        parquet = job.input_format.kind == "parquet"
+        codec = None if parquet else codec_for(job.input_format, self.fields, self.options.txt)
         report = Report()
         try:
             with report.timer("clean", display_name(job.source)):
-                if job.input_format.kind == "parquet":
-                    self._parquet(job, codec, report)
+                if codec is None:
+                    self._parquet(job, report)
                 else:
                     self._lines(job, codec, report)
         except InputError as e:
@@ -121,7 +124,7 @@ class _FileRun:
             report.add_error(e.path, str(e))
         return report
 
-    def _lines(self, job: FileJob, codec: Codec, report: Report) -> None:
+    def _lines(self, job: FileJob, codec: Codec[Record], report: Report) -> None:
         size = self.options.block_bytes
         blocks = ordered(
             read_blocks(job.source, job.input_format, size),
@@ -146,10 +149,11 @@ class _FileRun:
             if out is not None and job.in_place and not _touched(report):
                 out.discard()
 
-    def _parquet(self, job: FileJob, codec: Codec, report: Report) -> None:
-        from cleaner.io.parquet import ParquetRewriter, ParquetSource
+    def _parquet(self, job: FileJob, report: Report) -> None:
+        from cleaner.io.parquet import ParquetCodec, ParquetRewriter, ParquetSource
 
-        source = ParquetSource(job.source, codec)
+        codec = ParquetCodec(self.fields)
+        source = ParquetSource(job.source, self.fields)
         outcomes = clean_stream(
             source.records(),
             codec,
@@ -164,7 +168,7 @@ class _FileRun:
                     self._tell(outcome)
                 counted = report.documents_read
                 report.add(outcome)
-                self._progress(report.documents_read - counted, len(outcome.record.raw))
+                self._progress(report.documents_read - counted, outcome.record.size)
                 keep = not outcome.rejected
                 sink.put(outcome.record, outcome.result if keep else None, keep=keep)
             if job.in_place and not _touched(report):

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 from cleaner.errors import ConfigError, InputError
 from cleaner.io.codecs import Codec
-from cleaner.io.readers import BLOCK_BYTES, Block, Record
+from cleaner.io.readers import BLOCK_BYTES, Block, Record, RecordLike
 from cleaner.pipeline.workers import SupportsClean, WorkerPool, ordered, resolve_jobs
 from cleaner.report import Report
 from cleaner.types import CleanResult, Document
@@ -27,6 +27,8 @@ SKIP_HINT = "(or pass --on-error skip to set such records aside)"
 # records, whichever comes first.
 CHUNK_RECORDS = 250
 CHUNK_BYTES = BLOCK_BYTES
+
+R = TypeVar("R", bound=RecordLike)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +45,7 @@ class Outcome:
     (diffs, spans files, findings) show what was removed from it without decoding it again.
     """
 
-    record: Record
+    record: RecordLike
     data: bytes | None
     result: CleanResult | None
     reason: str | None = None
@@ -90,7 +92,7 @@ Progress = Callable[[int, int], None]
 _Reply = tuple[bytes | None, CleanResult | None, Document | None, tuple[str, int | None] | None]
 
 
-def clean_record(cleaner: SupportsClean, record: Record, codec: Codec) -> _Reply:
+def clean_record(cleaner: SupportsClean, record: R, codec: Codec[R]) -> _Reply:
     """(new bytes, result, document, (rejection reason, line)) for one record; the bytes and
     the document only if cleaning changed it."""
     try:
@@ -109,7 +111,7 @@ def clean_record(cleaner: SupportsClean, record: Record, codec: Codec) -> _Reply
         raise
 
 
-def outcome_of(record: Record, reply: _Reply) -> Outcome:
+def outcome_of(record: RecordLike, reply: _Reply) -> Outcome:
     data, result, doc, error = reply
     if error is not None:
         return Outcome(record, None, None, error[0], error[1])
@@ -127,7 +129,7 @@ class BlockOutcome:
 
 
 def clean_block(
-    cleaner: SupportsClean, block: Block, codec: Codec, with_changed: bool
+    cleaner: SupportsClean, block: Block, codec: Codec[Record], with_changed: bool
 ) -> BlockOutcome:
     """Clean every record of a block where the block is: only bytes, counts and the few
     outcomes someone asked for go back to the parent."""
@@ -157,8 +159,8 @@ def check_options(
 
 
 def clean_stream(
-    records: Iterable[Record],
-    codec: Codec,
+    records: Iterable[R],
+    codec: Codec[R],
     cleaner: SupportsClean,
     *,
     jobs: int = 1,
@@ -183,12 +185,12 @@ def clean_stream(
         cleaner,
         jobs=jobs,
         pool=pool,
-        chunking=(chunk_records, chunk_bytes, lambda r: len(r.raw)),
+        chunking=(chunk_records, chunk_bytes, lambda r: r.size),
     )
     return _outcomes(replies, on_error)
 
 
-def _outcomes(replies: Iterator[tuple[Record, _Reply]], on_error: OnError) -> Iterator[Outcome]:
+def _outcomes(replies: Iterator[tuple[R, _Reply]], on_error: OnError) -> Iterator[Outcome]:
     for record, reply in replies:
         outcome = outcome_of(record, reply)
         if outcome.rejected and on_error == "fail":
