@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -311,6 +312,28 @@ def test_every_command_has_complete_help():
         result = run(*command, "--help")
         assert result.exit_code == 0
         assert "Usage:" in result.stdout
+
+
+RULE_OPTIONS = ["--rules", "--no-default-rules", "--config", "--isolated"]
+CLEANING_OPTIONS = [*RULE_OPTIONS, "--disable", "--max-removal", "--text-key", "--id-key"]
+
+
+@pytest.mark.parametrize(
+    ("command", "takes", "lacks"),
+    [
+        (["clean"], [*CLEANING_OPTIONS, "--url", "--title"], []),
+        (["check"], [*CLEANING_OPTIONS, "--url", "--title"], []),
+        (["explain"], [*CLEANING_OPTIONS, "--url", "--title"], []),
+        (["fix"], CLEANING_OPTIONS, ["--url", "--title"]),  # in place: files keep their own
+        (["rules", "list"], RULE_OPTIONS, ["--disable", "--text-key"]),
+    ],
+)
+def test_commands_share_the_options_that_concern_them(
+    command: list[str], takes: list[str], lacks: list[str]
+):
+    shown = set(re.findall(r"--[\w-]+", run(*command, "--help").stdout))
+    assert [option for option in takes if option not in shown] == []
+    assert [option for option in lacks if option in shown] == []
 
 
 def test_progress_shows_on_a_terminal_and_never_on_stdout(tmp_path: Path):

@@ -21,8 +21,8 @@ configuration's ``text_key`` do.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 
+from cleaner import render
 from cleaner.pipeline import Listeners, Outcome, Rows, SupportsClean, run
 from cleaner.report import Report
 from cleaner.types import DEFAULT_FIELDS, CleanResult, Fields
@@ -60,14 +60,5 @@ def clean_rows(
 
 def spans_json(original: str, result: CleanResult | None) -> str:
     """The edits of one document as a JSON list, in the shape of the CLI's ``--spans`` file."""
-    spans: Iterable[dict[str, object]] = (
-        {
-            "rule": s.rule_id,
-            "start": s.start,
-            "end": s.end,
-            "removed": original[s.start : s.end],
-            "replacement": s.replacement,
-        }
-        for s in (result.spans if result is not None else ())
-    )
-    return json.dumps(list(spans), ensure_ascii=False)
+    spans = result.spans if result is not None else ()
+    return json.dumps(render.edits(original, spans), ensure_ascii=False)
