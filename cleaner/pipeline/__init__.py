@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cleaner.errors import ConfigError
 from cleaner.io.codecs import TxtMeta
 from cleaner.io.plan import FileJob
 from cleaner.pipeline.files import run_files
@@ -35,6 +34,7 @@ from cleaner.pipeline.records import (
     OnError,
     Outcome,
     Progress,
+    check_pool,
 )
 from cleaner.pipeline.rows import Rows, run_rows
 from cleaner.pipeline.workers import SupportsClean, WorkerPool, available_cpus, resolve_jobs
@@ -76,8 +76,7 @@ def run(
     where records and rows keep their text, url, title and id. Errors from the cleaner itself
     (bugs) always propagate, with the record they happened on.
     """
-    if options.pool is not None and options.pool.cleaner is not cleaner:
-        raise ConfigError("the worker pool was built for another cleaner; pass that cleaner")
+    check_pool(options.pool, cleaner)
     if isinstance(source, Rows):
         return run_rows(source, cleaner, fields, options, listeners)
     return run_files(source, cleaner, fields, options, listeners)

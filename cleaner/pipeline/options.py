@@ -9,10 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from cleaner.errors import ConfigError
 from cleaner.io.codecs import NO_TXT_META, TxtMeta
 from cleaner.io.readers import BLOCK_BYTES
-from cleaner.pipeline.records import ON_ERROR, Listener, OnError, Progress
+from cleaner.pipeline.records import Listener, OnError, Progress, check_on_error
 from cleaner.pipeline.workers import WorkerPool, resolve_jobs
 
 
@@ -44,10 +43,7 @@ class RunOptions:
 
     def __post_init__(self) -> None:
         resolve_jobs(self.jobs)
-        if self.on_error not in ON_ERROR:
-            raise ConfigError(
-                f"on_error must be one of {', '.join(ON_ERROR)}, got {self.on_error!r}"
-            )
+        check_on_error(self.on_error)
 
     @property
     def workers(self) -> int:
@@ -59,9 +55,11 @@ class RunOptions:
 class Listeners:
     """Who hears of a run as it goes.
 
-    ``on_outcome`` is called with each changed or rejected outcome, in input order (spans
-    files, diffs, findings: ``outcome.document`` is the original); ``on_progress`` with the
-    documents and bytes read since its last call.
+    ``on_outcome`` is called in input order: with each changed or rejected outcome of a run
+    over files (spans files, diffs, findings: ``outcome.document`` is the original), and with
+    every row's outcome of a run over ``Rows``, whose caller writes them back.
+    ``on_progress`` hears of the documents and bytes a run over files read since its last
+    call.
     """
 
     on_outcome: Listener | None = None

@@ -37,9 +37,8 @@ class Outcome:
 
     ``data`` is what to write (without terminator): the raw bytes when the cleaner changed
     nothing, else the re-encoded record; ``None`` when rejected, and for in-memory rows (their
-    caller writes them back). ``result`` is ``None`` for a
-    rejected record and for a record that holds no document (a blank JSONL line, passed
-    through and not counted). ``reason`` says why a record was rejected and ``reason_line``
+    caller writes them back). ``result`` is ``None`` for a rejected record and for a record
+    that holds no document (a blank JSONL line, passed through and not counted). ``reason`` says why a record was rejected and ``reason_line``
     where, when the codec knows better than the record (a bad byte deep in a .txt file).
     ``document`` is the record's document as decoded when cleaning changed it: listeners
     (diffs, spans files, findings) show what was removed from it without decoding it again.
@@ -148,14 +147,22 @@ def clean_block(
     return BlockOutcome(b"".join(kept), report, tuple(told))
 
 
+def check_on_error(on_error: str) -> None:
+    if on_error not in ON_ERROR:
+        raise ConfigError(f"on_error must be one of {', '.join(ON_ERROR)}, got {on_error!r}")
+
+
+def check_pool(pool: WorkerPool | None, cleaner: SupportsClean) -> None:
+    if pool is not None and pool.cleaner is not cleaner:
+        raise ConfigError("the worker pool was built for another cleaner; pass that cleaner")
+
+
 def check_options(
     on_error: str, cleaner: SupportsClean, pool: WorkerPool | None, jobs: int = 1
 ) -> None:
     resolve_jobs(jobs)
-    if on_error not in ON_ERROR:
-        raise ConfigError(f"on_error must be one of {', '.join(ON_ERROR)}, got {on_error!r}")
-    if pool is not None and pool.cleaner is not cleaner:
-        raise ConfigError("the worker pool was built for another cleaner; pass that cleaner")
+    check_on_error(on_error)
+    check_pool(pool, cleaner)
 
 
 def clean_stream(
