@@ -13,7 +13,7 @@ from cleaner.engine import Cleaner
 from cleaner.errors import CleanerError, ConfigError, InputError, RuleFileError
 from cleaner.settings import Settings
 from cleaner.spans import apply_spans
-from cleaner.types import CleanResult, Document, Span
+from cleaner.types import CleanResult, Document, Fields, Span
 
 __all__ = [
     "CleanResult",
@@ -21,6 +21,7 @@ __all__ = [
     "CleanerError",
     "ConfigError",
     "Document",
+    "Fields",
     "InputError",
     "RuleFileError",
     "Settings",

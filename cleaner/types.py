@@ -1,4 +1,5 @@
-"""The values that flow through the engine: documents in, spans and results out."""
+"""The values that flow through the engine: documents in, spans and results out, and where a
+record keeps a document's parts."""
 
 from __future__ import annotations
 
@@ -14,6 +15,25 @@ class Document:
     url: str | None = None
     title: str | None = None
     id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fields:
+    """Where a record keeps a document's parts: JSON keys, Parquet or dataframe columns, item
+    fields. One value names them for the CLI's records and for every integration's rows.
+
+    ``url``, ``title`` and ``id`` may be dotted paths into nested JSON objects (``meta.url``);
+    ``None`` leaves that part unread.
+    """
+
+    text: str = "text"
+    url: str | None = "url"
+    title: str | None = "title"
+    id: str | None = "id"
+
+
+#: The fields of records written as ``{"text": ..., "url": ..., "title": ..., "id": ...}``.
+DEFAULT_FIELDS = Fields()
 
 
 @dataclass(frozen=True, slots=True, order=True)

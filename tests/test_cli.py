@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -149,6 +150,26 @@ def test_diff_prints_a_unified_diff_and_writes_nothing(corpus: Path, tmp_path: P
     assert sorted(p.name for p in tmp_path.iterdir()) == ["news.jsonl"]
 
 
+def test_a_diff_with_records_set_aside_exits_2_not_1(tmp_path: Path):
+    """Rejects win over findings: data was set aside, which matters more than a change."""
+    src = tmp_path / "mixed.jsonl"
+    src.write_text(jsonl({"text": ARTICLE}) + '{"text": "unterminated\n')
+    result = run("clean", str(src), "--diff", "--on-error", "skip")
+    assert result.exit_code == 2
+    assert "-ADVERTISEMENT" in result.stdout  # the changed record is still shown
+    assert f"{src}:2: malformed JSON" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mixed.jsonl"]
+
+
+def test_explain_exits_0_when_it_shows_edits_and_2_when_records_are_bad(tmp_path: Path):
+    src = tmp_path / "article.txt"
+    src.write_text(ARTICLE)
+    assert run("explain", str(src)).exit_code == 0
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(jsonl({"text": ARTICLE}) + "not json\n")
+    assert run("explain", str(bad)).exit_code == 2
+
+
 def test_report_and_spans_files(corpus: Path, tmp_path: Path):
     report, spans = tmp_path / "report.json", tmp_path / "spans.jsonl"
     out = tmp_path / "out.jsonl"
@@ -291,6 +312,28 @@ def test_every_command_has_complete_help():
         result = run(*command, "--help")
         assert result.exit_code == 0
         assert "Usage:" in result.stdout
+
+
+RULE_OPTIONS = ["--rules", "--no-default-rules", "--config", "--isolated"]
+CLEANING_OPTIONS = [*RULE_OPTIONS, "--disable", "--max-removal", "--text-key", "--id-key"]
+
+
+@pytest.mark.parametrize(
+    ("command", "takes", "lacks"),
+    [
+        (["clean"], [*CLEANING_OPTIONS, "--url", "--title"], []),
+        (["check"], [*CLEANING_OPTIONS, "--url", "--title"], []),
+        (["explain"], [*CLEANING_OPTIONS, "--url", "--title"], []),
+        (["fix"], CLEANING_OPTIONS, ["--url", "--title"]),  # in place: files keep their own
+        (["rules", "list"], RULE_OPTIONS, ["--disable", "--text-key"]),
+    ],
+)
+def test_commands_share_the_options_that_concern_them(
+    command: list[str], takes: list[str], lacks: list[str]
+):
+    shown = set(re.findall(r"--[\w-]+", run(*command, "--help").stdout))
+    assert [option for option in takes if option not in shown] == []
+    assert [option for option in lacks if option in shown] == []
 
 
 def test_progress_shows_on_a_terminal_and_never_on_stdout(tmp_path: Path):

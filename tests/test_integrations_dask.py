@@ -18,7 +18,7 @@ import dask.dataframe as dd
 import pandas as pd
 from distributed import Client, LocalCluster
 
-from cleaner import Cleaner
+from cleaner import Cleaner, Fields
 from cleaner.integrations.dask import (
     clean_bag,
     clean_bag_with_report,
@@ -152,7 +152,7 @@ def test_dataframe_on_the_cluster_equals_in_process(client: Client, cleaner: Cle
 def test_dataframe_without_url_or_title_columns(client: Client, cleaner: Cleaner) -> None:
     bodies = [r["text"] for r in RECORDS[:10]]
     ddf = dd.from_pandas(pd.DataFrame({"body": bodies}), npartitions=2)
-    [out] = compute(client, clean_dataframe(ddf, cleaner, text_column="body"))
+    [out] = compute(client, clean_dataframe(ddf, cleaner, fields=Fields(text="body")))
     assert [None if pd.isna(t) else t for t in out["body"]] == [
         None if t is None else cleaner.clean(t) for t in bodies
     ]

@@ -13,7 +13,7 @@ os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ["HF_HUB_OFFLINE"] = "1"
 datasets = pytest.importorskip("datasets")
 
-from cleaner import Cleaner, Span, apply_spans  # noqa: E402 (after the offline switch)
+from cleaner import Cleaner, Fields, Span, apply_spans  # noqa: E402 (after the offline switch)
 from cleaner.integrations.hf_datasets import clean_dataset  # noqa: E402
 
 ROWS: dict[str, list[Any]] = {
@@ -94,7 +94,7 @@ def test_num_proc_gives_the_same_rows_in_order(cleaner: Cleaner) -> None:
 
 def test_other_column_names_and_absent_metadata(cleaner: Cleaner) -> None:
     ds = datasets.Dataset.from_dict({"body": ROWS["text"], "link": ROWS["url"]})
-    out = clean_dataset(ds, cleaner, text_column="body", url_column="link", title_column="title")
+    out = clean_dataset(ds, cleaner, fields=Fields(text="body", url="link", title="title"))
     without_titles = [
         None if text is None else cleaner.clean(text, url=url)
         for text, url in zip(ROWS["text"], ROWS["url"], strict=True)
@@ -117,8 +117,8 @@ def test_dataset_dict_and_iterable_dataset(cleaner: Cleaner) -> None:
 
 def test_clear_errors_for_wrong_columns(cleaner: Cleaner) -> None:
     ds = datasets.Dataset.from_dict(ROWS)
-    with pytest.raises(ValueError, match=r"no column 'body'.*text_column="):
-        clean_dataset(ds, cleaner, text_column="body")
+    with pytest.raises(ValueError, match=r"no column 'body'.*fields=Fields\(text="):
+        clean_dataset(ds, cleaner, fields=Fields(text="body"))
     with pytest.raises(ValueError, match="already has a column 'url'"):
         clean_dataset(ds, cleaner, spans_column="url")
     with pytest.raises(TypeError, match=r"datasets\.Dataset"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import gzip
 import io
 import json
@@ -34,9 +36,10 @@ from cleaner.io import (
     read_records,
 )
 from cleaner.io.codecs import _encode_string
-from cleaner.pipeline import clean_file, clean_stream
+from cleaner.pipeline import RunOptions, run
+from cleaner.pipeline.records import clean_stream
 from cleaner.report import Report
-from cleaner.types import CleanResult, Span
+from cleaner.types import CleanResult, Fields, Span
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,9 +51,10 @@ def unzstd(data: bytes) -> bytes:
     return zstandard.ZstdDecompressor().decompressobj().decompress(data)
 
 
-def clean_one(src: Path, dst: Path | str, cleaner: Cleaner, **kwargs: object) -> Report:
-    [job] = plan_files([src], dst)
-    return clean_file(job, cleaner, **kwargs)  # type: ignore[arg-type]
+def clean_one(
+    src: Path, dst: Path | str, cleaner: Cleaner, options: RunOptions | None = None
+) -> Report:
+    return run(plan_files([src], dst), cleaner, options=options or RunOptions())
 
 
 def leftovers(directory: Path) -> list[str]:
@@ -415,7 +419,7 @@ def test_output_compression_follows_the_output_name_or_override(
     assert (tmp_path / "plain.jsonl").read_bytes() == b"\n".join(EXPECTED)
     [job] = plan_files([src.parent], tmp_path / "z", compression="zstd")
     assert job.target == str(tmp_path / "z" / "a.jsonl.zst")
-    clean_file(job, cleaner)
+    run([job], cleaner)
     assert unzstd((tmp_path / "z/a.jsonl.zst").read_bytes()) == b"\n".join(EXPECTED)
 
 
@@ -432,9 +436,9 @@ def test_stdin_to_stdout_in_a_real_process(credit_pack: Path) -> None:
         f"""
         from cleaner.engine import Cleaner
         from cleaner.io import plan_files
-        from cleaner.pipeline import clean_files
+        from cleaner.pipeline import run
         cleaner = Cleaner.load([{str(pack)!r}], default_rules=False)
-        clean_files(plan_files(["-"], "-"), cleaner)
+        run(plan_files(["-"], "-"), cleaner)
         """
     )
     data = gzip.compress(b"\n".join(PLAIN) + b"\n")
@@ -478,18 +482,32 @@ def test_parquet_null_text_is_rejected_in_skip_mode(tmp_path: Path, cleaner: Cle
     pq = pytest.importorskip("pyarrow.parquet")
     src = tmp_path / "in.parquet"
     pq.write_table(pa.table({"text": ["a", None, "b" + CREDIT], "k": [1, 2, 3]}), src)
-    sink = io.BytesIO()
-
-    class Sink:
-        def write(self, data: bytes) -> None:
-            sink.write(data)
-
-    report = clean_one(src, tmp_path / "out.parquet", cleaner, on_error="skip", rejects=Sink())
+    rejects = tmp_path / "rejects.jsonl"
+    skip = RunOptions(on_error="skip", rejects=rejects)
+    report = clean_one(src, tmp_path / "out.parquet", cleaner, skip)
     out = pq.read_table(tmp_path / "out.parquet").to_pylist()
     assert out == [{"text": "a", "k": 1}, {"text": "b", "k": 3}]
     assert (report.documents_read, report.documents_written, report.documents_rejected) == (3, 2, 1)
     assert report.rejections[0].line == 2 and "null" in report.rejections[0].reason
-    assert json.loads(sink.getvalue()) == {"text": None}
+    assert json.loads(rejects.read_bytes()) == {"text": None}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        *(None, 42, "", "https://a.example/", True, 1.5, [1], {"url": "u"}, b"x"),
+        *(datetime.date(2020, 1, 2), decimal.Decimal("1.10")),
+    ],
+)
+def test_parquet_metadata_means_what_it_would_in_a_json_line(value: object) -> None:
+    """A row's columns are read as the keys of the JSON object a rejects file holds for it
+    (written with default=str, as pyarrow values like dates and decimals need)."""
+    from cleaner.io.parquet import ParquetCodec, ParquetRow
+
+    fields = Fields(url="url", title="meta.url", id="id")
+    row = ParquetRow("in.parquet", 3, {"text": "t", "url": value, "meta": value, "id": value})
+    jsonl = JsonlCodec("text", "url", "meta.url", "id")
+    assert ParquetCodec(fields).decode(row) == jsonl.decode(Record(row.path, row.line, row.raw))
 
 
 def test_parquet_missing_text_column(tmp_path: Path, cleaner: Cleaner) -> None:

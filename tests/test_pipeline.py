@@ -18,15 +18,20 @@ from cleaner.engine import Cleaner
 from cleaner.errors import ConfigError, InputError
 from cleaner.io import JsonlCodec, Record, plan_files, read_records
 from cleaner.pipeline import (
+    Fields,
+    Listeners,
+    Outcome,
+    Rows,
+    RunOptions,
     WorkerPool,
     available_cpus,
-    clean_documents,
-    clean_file,
-    clean_files,
-    clean_stream,
     resolve_jobs,
+    run,
 )
-from cleaner.types import CleanResult, Document
+from cleaner.pipeline.options import DEFAULT_OPTIONS
+from cleaner.pipeline.records import clean_stream
+from cleaner.report import Report
+from cleaner.types import DEFAULT_FIELDS, CleanResult, Document
 
 N = 3000
 
@@ -110,6 +115,16 @@ def test_options_are_checked_before_any_work(cleaner: Cleaner, pool: WorkerPool)
     assert resolve_jobs(0) == available_cpus() >= 1
 
 
+def test_run_options_are_checked_when_they_are_made(cleaner: Cleaner, pool: WorkerPool) -> None:
+    with pytest.raises(ConfigError, match="on_error must be one of fail, skip"):
+        RunOptions(on_error="ignore")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="jobs must be 0"):
+        RunOptions(jobs=-1)
+    with pytest.raises(ConfigError, match="another cleaner"):
+        run([], Cleaner.load(default_rules=False), options=RunOptions(pool=pool))
+    assert RunOptions(jobs=0).workers == available_cpus() and RunOptions(pool=pool).workers == 2
+
+
 def test_small_inputs_do_not_start_processes(
     cleaner: Cleaner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -132,11 +147,62 @@ def test_blank_lines_pass_through_and_are_not_documents(cleaner: Cleaner) -> Non
     assert out[1].output() == b'{"text": "x"}'
 
 
-def test_clean_documents_in_process_and_on_workers(cleaner: Cleaner, pool: WorkerPool) -> None:
-    docs = [Document(f"Doc {i}" + (" (AP Photo/X Y)" if i % 2 else "")) for i in range(N)]
-    one = [r.text for r in clean_documents(docs, cleaner)]
-    two = [r.text for r in clean_documents(docs, cleaner, pool=pool, chunk_documents=250)]
+# -- in-memory rows ---------------------------------------------------------------------------
+
+
+def row_outcomes(
+    rows: Rows,
+    cleaner: Cleaner,
+    fields: Fields = DEFAULT_FIELDS,
+    options: RunOptions = DEFAULT_OPTIONS,
+) -> tuple[list[Outcome], Report]:
+    """Every row's outcome, as listeners hear them, and the run's report."""
+    told: list[Outcome] = []
+    report = run(rows, cleaner, fields, options, Listeners(told.append))
+    return told, report
+
+
+def texts(outcomes: list[Outcome]) -> list[str | None]:
+    return [None if o.result is None else o.result.text for o in outcomes]
+
+
+def test_rows_in_process_and_on_workers(cleaner: Cleaner, pool: WorkerPool) -> None:
+    rows = Rows([{"text": f"Doc {i}" + (" (AP Photo/X Y)" if i % 2 else "")} for i in range(N)])
+    one = texts(row_outcomes(rows, cleaner)[0])
+    two = texts(row_outcomes(rows, cleaner, options=RunOptions(pool=pool))[0])
     assert one == two == [f"Doc {i}" for i in range(N)]
+
+
+def test_rows_without_a_string_text_pass_through_and_are_not_counted(cleaner: Cleaner) -> None:
+    rows = Rows(
+        [
+            {"body": "Shot (AP Photo/A B)", "link": "", "id": 7},
+            {"body": None},
+            {"text": "no body"},
+            {"body": float("nan")},
+        ],
+        "items",
+    )
+    told, report = row_outcomes(rows, cleaner, Fields(text="body", url="link"))
+    assert texts(told) == ["Shot", None, None, None]
+    assert [(o.path, o.line) for o in told] == [("items", i) for i in range(1, 5)]
+    # Metadata that is not a non-empty string is absent; an id is any value, as text.
+    assert told[0].document == Document("Shot (AP Photo/A B)", None, None, "7")
+    assert (report.documents_read, report.documents_changed, list(report.files)) == (
+        1,
+        1,
+        ["items"],
+    )
+
+
+def test_rows_from_columns() -> None:
+    rows = Rows.from_columns({"text": ["a", "b"], "url": ["https://x.example/", None]}, "batch")
+    assert list(rows.items) == [
+        {"text": "a", "url": "https://x.example/"},
+        {"text": "b", "url": None},
+    ]
+    with pytest.raises(ValueError, match="columns of different lengths"):
+        Rows.from_columns({"text": ["a", "b"], "url": ["u"]})
 
 
 class _Picky(Exception):
@@ -176,6 +242,9 @@ def test_cleaner_bugs_propagate_from_workers_with_their_place() -> None:
 
 # -- whole files ----------------------------------------------------------------------------
 
+SKIP = RunOptions(on_error="skip")
+CHECK = RunOptions(check=True)
+
 
 def make_corpus_dir(root: Path) -> None:
     root.mkdir()
@@ -195,14 +264,12 @@ def tree_bytes(root: Path) -> dict[str, bytes]:
 
 def test_files_with_jobs_2_are_byte_identical_to_jobs_1(tmp_path: Path, cleaner: Cleaner) -> None:
     make_corpus_dir(tmp_path / "in")
-    r1 = clean_files(plan_files([tmp_path / "in"], tmp_path / "o1"), cleaner, on_error="skip")
+    r1 = run(plan_files([tmp_path / "in"], tmp_path / "o1"), cleaner, options=SKIP)
     # Blocks of 4 KB: each file goes to the workers in many pieces.
-    r2 = clean_files(
+    r2 = run(
         plan_files([tmp_path / "in"], tmp_path / "o2"),
         cleaner,
-        jobs=2,
-        on_error="skip",
-        block_bytes=4096,
+        options=RunOptions(jobs=2, on_error="skip", block_bytes=4096),
     )
     assert tree_bytes(tmp_path / "o1") == tree_bytes(tmp_path / "o2")
     assert r1.to_dict()["documents"] == r2.to_dict()["documents"]
@@ -222,14 +289,11 @@ def test_listeners_hear_of_changed_and_rejected_records_in_order_and_of_all_prog
         done[0] += documents
         done[1] += nbytes
 
-    report = clean_files(
+    report = run(
         plan_files([src], tmp_path / "out.jsonl"),
         cleaner,
-        jobs=jobs,
-        on_error="skip",
-        on_outcome=lambda o: told.append((o.line, o.rejected)),
-        on_progress=progress,
-        block_bytes=4096,
+        options=RunOptions(jobs=jobs, on_error="skip", block_bytes=4096),
+        listeners=Listeners(lambda o: told.append((o.line, o.rejected)), progress),
     )
     assert [line for line, rejected in told if rejected] == bad_lines()
     assert len(told) == report.documents_changed + report.documents_rejected
@@ -250,8 +314,10 @@ def test_skip_mode_accounts_for_every_document(tmp_path: Path, cleaner: Cleaner)
     """read = written + rejected, checked against the files on disk, not just the counters."""
     make_corpus_dir(tmp_path / "in")
     rejects = tmp_path / "rejects.jsonl"
-    report = clean_files(
-        plan_files([tmp_path / "in"], tmp_path / "out"), cleaner, on_error="skip", rejects=rejects
+    report = run(
+        plan_files([tmp_path / "in"], tmp_path / "out"),
+        cleaner,
+        options=RunOptions(on_error="skip", rejects=rejects),
     )
     written = sum(len(decoded_lines(p)) for p in (tmp_path / "out").rglob("*.*"))
     rejected = len(decoded_lines(rejects))
@@ -271,20 +337,20 @@ def test_a_broken_file_is_reported_and_the_run_goes_on_in_skip_mode(
     (tmp_path / "in" / "b.jsonl.gz").write_bytes(good[: len(good) // 2])
     (tmp_path / "in" / "c.jsonl").write_bytes(b'{"text": "z"}\n')
     jobs = plan_files([tmp_path / "in"], tmp_path / "out")
-    report = clean_files(jobs, cleaner, on_error="skip")
+    report = run(jobs, cleaner, options=SKIP)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.jsonl", "c.jsonl"]
     assert [e.path for e in report.errors] == [str(tmp_path / "in" / "b.jsonl.gz")]
     assert "truncated" in str(report) and report.return_code == 2
     assert report.documents_read == 2
     with pytest.raises(InputError, match="truncated"):
-        clean_files(jobs, cleaner)
+        run(jobs, cleaner)
 
 
 def test_resume_skips_finished_files(tmp_path: Path, cleaner: Cleaner) -> None:
     make_corpus_dir(tmp_path / "in")
     jobs = plan_files([tmp_path / "in"], tmp_path / "out")
-    clean_file(jobs[0], cleaner, on_error="skip")
-    report = clean_files(jobs, cleaner, on_error="skip", resume=True)
+    run(jobs[:1], cleaner, options=SKIP)
+    report = run(jobs, cleaner, options=RunOptions(on_error="skip", resume=True))
     assert report.files_skipped == 1 and sorted(report.files) == [j.source for j in jobs[1:]]
 
 
@@ -292,7 +358,7 @@ def test_in_place_leaves_unchanged_files_untouched(tmp_path: Path, cleaner: Clea
     (tmp_path / "same.jsonl").write_bytes(b'{"text": "clean"}\n')
     (tmp_path / "dirty.jsonl").write_bytes(b'{"text": "x (AP Photo/A B)"}\n')
     os.utime(tmp_path / "same.jsonl", ns=(1, 1))
-    report = clean_files(plan_files([tmp_path], in_place=True), cleaner, check=True)
+    report = run(plan_files([tmp_path], in_place=True), cleaner, options=CHECK)
     assert (tmp_path / "same.jsonl").stat().st_mtime_ns == 1
     assert (tmp_path / "dirty.jsonl").read_bytes() == b'{"text": "x"}\n'
     assert report.return_code == 1 and report.documents_changed == 1
@@ -301,7 +367,7 @@ def test_in_place_leaves_unchanged_files_untouched(tmp_path: Path, cleaner: Clea
 def test_check_mode_writes_nothing(tmp_path: Path, cleaner: Cleaner) -> None:
     (tmp_path / "a.jsonl").write_bytes(b'{"text": "x (AP Photo/A B)"}\n{"text": "y"}\n')
     before = tree_bytes(tmp_path)
-    report = clean_files(plan_files([tmp_path / "a.jsonl"]), cleaner, check=True)
+    report = run(plan_files([tmp_path / "a.jsonl"]), cleaner, options=CHECK)
     assert tree_bytes(tmp_path) == before
     assert (report.documents_changed, report.documents_unchanged, report.return_code) == (1, 1, 1)
 
@@ -309,23 +375,24 @@ def test_check_mode_writes_nothing(tmp_path: Path, cleaner: Cleaner) -> None:
 def test_rejects_file_only_when_something_was_rejected(tmp_path: Path, cleaner: Cleaner) -> None:
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "a.jsonl").write_bytes(b'{"text": "fine"}\n')
-    clean_files(
-        plan_files([tmp_path / "in"], tmp_path / "o"), cleaner, rejects=tmp_path / "r.jsonl"
+    run(
+        plan_files([tmp_path / "in"], tmp_path / "o"),
+        cleaner,
+        options=RunOptions(rejects=tmp_path / "r.jsonl"),
     )
     assert not (tmp_path / "r.jsonl").exists()
     (tmp_path / "in" / "a.jsonl").write_bytes(b'{"text": "fine"}\n{bad\xff\n')
-    clean_files(
+    run(
         plan_files([tmp_path / "in"], tmp_path / "o"),
         cleaner,
-        on_error="skip",
-        rejects=tmp_path / "r.jsonl.gz",
+        options=RunOptions(on_error="skip", rejects=tmp_path / "r.jsonl.gz"),
     )
     assert gzip.decompress((tmp_path / "r.jsonl.gz").read_bytes()) == b"{bad\xff\n"
 
 
-def test_text_key_reaches_the_codec(tmp_path: Path, cleaner: Cleaner) -> None:
+def test_the_text_field_reaches_the_codec(tmp_path: Path, cleaner: Cleaner) -> None:
     (tmp_path / "a.jsonl").write_bytes(b'{"body": "x (AP Photo/A B)", "text": 1}\n')
-    clean_files(plan_files([tmp_path / "a.jsonl"], tmp_path / "o.jsonl"), cleaner, text_key="body")
+    run(plan_files([tmp_path / "a.jsonl"], tmp_path / "o.jsonl"), cleaner, Fields(text="body"))
     assert (tmp_path / "o.jsonl").read_bytes() == b'{"body": "x", "text": 1}\n'
 
 
@@ -335,9 +402,9 @@ def test_rejects_survive_a_run_that_stops_early(tmp_path: Path, cleaner: Cleaner
     (tmp_path / "b.jsonl").write_bytes(b'{"text": "BOOM"}\n')
     jobs = plan_files([tmp_path], in_place=True)
     with pytest.raises(ConfigError, match="needs a rejects file"):
-        clean_files(jobs, cleaner, on_error="skip")
+        run(jobs, cleaner, options=SKIP)
     with pytest.raises(ValueError, match="rule exploded"):
-        clean_files(jobs, BoomCleaner(), on_error="skip", rejects=tmp_path / "r.txt")
+        run(jobs, BoomCleaner(), options=RunOptions(on_error="skip", rejects=tmp_path / "r.txt"))
     assert (tmp_path / "r.txt").read_bytes() == b"{oops\n"
     assert (tmp_path / "a.jsonl").read_bytes() == b'{"text": "ok"}\n'
 
@@ -346,10 +413,10 @@ RUNNER = """
 import sys
 from cleaner.engine import Cleaner
 from cleaner.io import plan_files
-from cleaner.pipeline import clean_files
+from cleaner.pipeline import RunOptions, run
 if __name__ == "__main__":
     cleaner = Cleaner.load([sys.argv[1]], default_rules=False)
-    clean_files(plan_files([sys.argv[2]], sys.argv[3]), cleaner, jobs=2)
+    run(plan_files([sys.argv[2]], sys.argv[3]), cleaner, options=RunOptions(jobs=2))
 """
 
 

@@ -33,9 +33,10 @@ except ImportError as e:  # pragma: no cover - exercised by the import-guard tes
 
     raise missing_dependency("dask", "dask", e) from e
 
-from cleaner.integrations import clean_texts, resolve_cleaner
-from cleaner.pipeline import SupportsClean
+from cleaner.integrations import clean_rows, resolve_cleaner
+from cleaner.pipeline import Rows, SupportsClean
 from cleaner.report import Report
+from cleaner.types import DEFAULT_FIELDS, Fields
 
 # Dask's typing is partial: its untyped entry points are called through these names.
 _delayed: Any = delayed
@@ -60,16 +61,10 @@ def merge_reports(reports: Iterable[Report]) -> Report:
 
 
 def clean_bag(
-    bag: db.Bag,
-    cleaner: SupportsClean | None = None,
-    *,
-    text_key: str = "text",
-    url_key: str | None = "url",
-    title_key: str | None = "title",
+    bag: db.Bag, cleaner: SupportsClean | None = None, *, fields: Fields = DEFAULT_FIELDS
 ) -> db.Bag:
-    """The bag with each dict's ``text_key`` cleaned (changed records are new dicts)."""
-    keys = (text_key, url_key, title_key)
-    cleaned = cast(Any, bag).map_partitions(_records_only, _shipped(cleaner), keys)
+    """The bag with each dict's ``fields.text`` cleaned (changed records are new dicts)."""
+    cleaned = cast(Any, bag).map_partitions(_records_only, _shipped(cleaner), fields)
     return cast(db.Bag, cleaned)
 
 
@@ -77,28 +72,21 @@ def clean_bag_with_report(
     bag: db.Bag,
     cleaner: SupportsClean | None = None,
     *,
-    text_key: str = "text",
-    url_key: str | None = "url",
-    title_key: str | None = "title",
+    fields: Fields = DEFAULT_FIELDS,
     source: str = "dask",
 ) -> tuple[db.Bag, db.Item]:
     """``(cleaned bag, lazy Report)``; ``source`` names the input in the report."""
-    keys = (text_key, url_key, title_key)
     # One task per partition makes (records, report); both outputs are bags over it, so one
     # dask.compute runs it once (bag optimisation would copy it into a Delayed's graph).
-    pairs = cast(Any, bag).map_partitions(_clean_partition, _shipped(cleaner), keys, source)
+    pairs = cast(Any, bag).map_partitions(_clean_partition, _shipped(cleaner), fields, source)
     cleaned = pairs.map_partitions(_first_records)
     report = pairs.reduction(_first_report, merge_reports)
     return cast(db.Bag, cleaned), cast(db.Item, report)
 
 
-_Keys = tuple[str, str | None, str | None]
-
-
 def _clean_records(
-    records: Iterable[Any], cleaner: SupportsClean, keys: _Keys, source: str = "dask"
+    records: Iterable[Any], cleaner: SupportsClean, fields: Fields, source: str = "dask"
 ) -> tuple[list[Any], Report]:
-    text_key, url_key, title_key = keys
     records = list(records)
     for i, record in enumerate(records):
         if not isinstance(record, dict):
@@ -106,25 +94,21 @@ def _clean_records(
                 f"clean_bag needs dict records, got {type(record).__name__} at item {i} "
                 "of a partition; map the bag to dicts first (e.g. .map(json.loads))"
             )
-    texts = [r.get(text_key) for r in records]
-    urls = [r.get(url_key) for r in records] if url_key else None
-    titles = [r.get(title_key) for r in records] if title_key else None
-    report = Report()
-    out: list[Any] = []
-    for record, result in zip(records, clean_texts(cleaner, texts, urls, titles), strict=True):
-        if result is None:
-            out.append(record)
-            continue
-        report.add_result(source, result)
-        out.append({**record, text_key: result.text} if result.changed else record)
+    outcomes, report = clean_rows(Rows(records, source), cleaner, fields)
+    out = [
+        {**record, fields.text: outcome.result.text}
+        if outcome.result is not None and outcome.changed
+        else record
+        for record, outcome in zip(records, outcomes, strict=True)
+    ]
     return out, report
 
 
 def _clean_partition(
-    records: Iterable[Any], cleaner: SupportsClean, keys: _Keys, source: str
+    records: Iterable[Any], cleaner: SupportsClean, fields: Fields, source: str
 ) -> list[tuple[list[Any], Report]]:
     """A partition of one item: the cleaned records and their report."""
-    return [_clean_records(records, cleaner, keys, source)]
+    return [_clean_records(records, cleaner, fields, source)]
 
 
 def _first_records(part: Sequence[tuple[list[Any], Report]]) -> list[Any]:
@@ -135,26 +119,22 @@ def _first_report(part: Iterable[tuple[list[Any], Report]]) -> Report:
     return next(iter(part))[1]
 
 
-def _records_only(records: Iterable[Any], cleaner: SupportsClean, keys: _Keys) -> list[Any]:
-    return _clean_records(records, cleaner, keys)[0]
+def _records_only(records: Iterable[Any], cleaner: SupportsClean, fields: Fields) -> list[Any]:
+    return _clean_records(records, cleaner, fields)[0]
 
 
 # -- dataframes ------------------------------------------------------------------------------
 
 
 def clean_dataframe(
-    ddf: dd.DataFrame,
-    cleaner: SupportsClean | None = None,
-    *,
-    text_column: str = "text",
-    url_column: str | None = "url",
-    title_column: str | None = "title",
+    ddf: dd.DataFrame, cleaner: SupportsClean | None = None, *, fields: Fields = DEFAULT_FIELDS
 ) -> dd.DataFrame:
-    """The dataframe with ``text_column`` cleaned; same columns, dtypes, index and divisions.
+    """The dataframe with its ``fields.text`` column cleaned; same columns, dtypes, index and
+    divisions.
 
     URL and title columns are used when present and ignored when absent.
     """
-    columns = _columns(ddf, text_column, url_column, title_column)
+    columns = _columns(ddf, fields)
     cleaned = cast(Any, ddf).map_partitions(
         _frame_only, _shipped(cleaner), columns, meta=_make_meta(ddf)
     )
@@ -165,13 +145,11 @@ def clean_dataframe_with_report(
     ddf: dd.DataFrame,
     cleaner: SupportsClean | None = None,
     *,
-    text_column: str = "text",
-    url_column: str | None = "url",
-    title_column: str | None = "title",
+    fields: Fields = DEFAULT_FIELDS,
     source: str = "dask",
 ) -> tuple[dd.DataFrame, Delayed]:
     """``(cleaned dataframe, Delayed[Report])``; ``source`` names the input in the report."""
-    columns = _columns(ddf, text_column, url_column, title_column)
+    columns = _columns(ddf, fields)
     shipped = _shipped(cleaner)
     clean = _delayed(_clean_frame, nout=2, pure=True)
     outs = [clean(part, shipped, columns, source) for part in cast(Any, ddf).to_delayed()]
@@ -182,43 +160,40 @@ def clean_dataframe_with_report(
     return cast(dd.DataFrame, cleaned), _merged([report for _, report in outs])
 
 
-def _columns(
-    ddf: dd.DataFrame, text_column: str, url_column: str | None, title_column: str | None
-) -> _Keys:
+def _columns(ddf: dd.DataFrame, fields: Fields) -> Fields:
+    """``fields`` with the url and title columns the dataframe lacks left unread."""
     present = list(ddf.columns)
-    if text_column not in present:
+    if fields.text not in present:
         raise ValueError(
-            f"the dataframe has no column {text_column!r} (columns: "
-            f"{', '.join(map(str, present))}); pass text_column="
+            f"the dataframe has no column {fields.text!r} (columns: "
+            f"{', '.join(map(str, present))}); pass fields=Fields(text=...)"
         )
-    return (
-        text_column,
-        url_column if url_column in present else None,
-        title_column if title_column in present else None,
+    return Fields(
+        fields.text,
+        fields.url if fields.url in present else None,
+        fields.title if fields.title in present else None,
+        None,
     )
 
 
 def _clean_frame(
-    frame: Any, cleaner: SupportsClean, columns: _Keys, source: str = "dask"
+    frame: Any, cleaner: SupportsClean, columns: Fields, source: str = "dask"
 ) -> tuple[Any, Report]:
     """One pandas partition: the text column replaced (same dtype), and its report."""
-    text_column, url_column, title_column = columns
-    texts: list[Any] = frame[text_column].tolist()
-    urls = frame[url_column].tolist() if url_column else None
-    titles = frame[title_column].tolist() if title_column else None
-    report = Report()
-    cleaned: list[Any] = []
-    for text, result in zip(texts, clean_texts(cleaner, texts, urls, titles), strict=True):
-        if result is not None:
-            report.add_result(source, result)
-        cleaned.append(text if result is None else result.text)
+    read = [c for c in (columns.text, columns.url, columns.title) if c is not None]
+    rows = Rows.from_columns({c: frame[c].tolist() for c in read}, source)
+    outcomes, report = clean_rows(rows, cleaner, columns)
     if not report.documents_changed:
         return frame, report
-    dtype = frame[text_column].dtype
-    return frame.assign(**{text_column: cleaned}).astype({text_column: dtype}), report
+    texts = frame[columns.text].tolist()
+    cleaned = [
+        text if o.result is None else o.result.text for text, o in zip(texts, outcomes, strict=True)
+    ]
+    dtype = frame[columns.text].dtype
+    return frame.assign(**{columns.text: cleaned}).astype({columns.text: dtype}), report
 
 
-def _frame_only(frame: Any, cleaner: SupportsClean, columns: _Keys) -> Any:
+def _frame_only(frame: Any, cleaner: SupportsClean, columns: Fields) -> Any:
     return _clean_frame(frame, cleaner, columns)[0]
 
 

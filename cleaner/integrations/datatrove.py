@@ -3,9 +3,10 @@
 >>> from cleaner.integrations.datatrove import CleanerStep
 >>> pipeline = [JsonlReader("raw/"), CleanerStep(), JsonlWriter("clean/")]  # doctest: +SKIP
 
-The URL and title come from ``doc.metadata`` (keys ``url_key`` / ``title_key``), so site rules
-and the repeated-title rule work on what datatrove readers produce. Every document is passed on
-(the step edits, it never drops). Stats, merged across tasks by datatrove like any step's:
+The URL and title come from ``doc.metadata`` (keys ``fields.url`` / ``fields.title``), so site
+rules and the repeated-title rule work on what datatrove readers produce; the text is
+``doc.text`` and the id ``doc.id``. Every document is passed on (the step edits, it never
+drops; a document without text passes untouched). Stats, merged across tasks by datatrove like any step's:
 
 - ``total``, ``changed``, ``unchanged``; ``chars_removed`` (characters, per document changed);
 - per rule: ``edits/<rule id>`` (edits in each document it touched),
@@ -20,7 +21,6 @@ and the repeated-title rule work on what datatrove readers produce. Every docume
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 try:
     from datatrove.data import Document as DatatroveDocument  # type: ignore[import-untyped]
@@ -30,9 +30,9 @@ except ImportError as e:  # pragma: no cover - exercised by the import-guard tes
 
     raise missing_dependency("datatrove", "datatrove", e) from e
 
-from cleaner.integrations import resolve_cleaner, spans_json
-from cleaner.pipeline import SupportsClean
-from cleaner.types import CleanResult, Document
+from cleaner.integrations import clean_rows, resolve_cleaner, spans_json
+from cleaner.pipeline import Rows, SupportsClean
+from cleaner.types import DEFAULT_FIELDS, CleanResult, Fields
 
 __all__ = ["CleanerStep"]
 
@@ -47,14 +47,12 @@ class CleanerStep(PipelineStep):  # type: ignore[misc]
         self,
         cleaner: SupportsClean | None = None,
         *,
-        url_key: str | None = "url",
-        title_key: str | None = "title",
+        fields: Fields = DEFAULT_FIELDS,
         spans_key: str | None = None,
     ) -> None:
         super().__init__()
         self.cleaner = resolve_cleaner(cleaner)
-        self.url_key = url_key
-        self.title_key = title_key
+        self.fields = fields
         self.spans_key = spans_key
 
     def run(
@@ -68,7 +66,11 @@ class CleanerStep(PipelineStep):  # type: ignore[misc]
         for doc in data:
             self.stat_update("total")
             with self.track_time():
-                result = self.cleaner.clean_document(self._document(doc))
+                [outcome], _ = clean_rows(Rows([self._row(doc)]), self.cleaner, self.fields)
+            result = outcome.result
+            if result is None:
+                yield doc
+                continue
             if self.spans_key is not None:
                 doc.metadata[self.spans_key] = spans_json(doc.text, result)
             if result.changed:
@@ -77,14 +79,15 @@ class CleanerStep(PipelineStep):  # type: ignore[misc]
             self.update_doc_stats(doc)
             yield doc
 
-    def _document(self, doc: DatatroveDocument) -> Document:
-        metadata: dict[str, Any] = doc.metadata or {}
-        return Document(
-            doc.text,
-            _meta_str(metadata, self.url_key),
-            _meta_str(metadata, self.title_key),
-            None if doc.id is None else str(doc.id),
-        )
+    def _row(self, doc: DatatroveDocument) -> dict[str, object]:
+        """The document as a row: its url and title from the metadata, its text and id."""
+        metadata = doc.metadata or {}
+        fields = self.fields
+        row = {key: metadata.get(key) for key in (fields.url, fields.title) if key is not None}
+        row[fields.text] = doc.text
+        if fields.id is not None:
+            row[fields.id] = doc.id
+        return row
 
     def _count(self, result: CleanResult) -> None:
         if not result.changed:
@@ -104,8 +107,3 @@ class CleanerStep(PipelineStep):  # type: ignore[misc]
             self.stat_update(f"held_back/{rule_id}", value=count)
         for rule_id in result.timed_out:
             self.stat_update(f"timed_out/{rule_id}")
-
-
-def _meta_str(metadata: dict[str, Any], key: str | None) -> str | None:
-    value = metadata.get(key) if key else None
-    return value if isinstance(value, str) and value else None

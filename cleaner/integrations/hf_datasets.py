@@ -32,8 +32,9 @@ except ImportError as e:  # pragma: no cover - exercised by the import-guard tes
     raise missing_dependency("hf_datasets", "hf", e) from e
 
 import cleaner as _cleaner_pkg
-from cleaner.integrations import clean_texts, resolve_cleaner, spans_json
-from cleaner.pipeline import SupportsClean
+from cleaner.integrations import clean_rows, resolve_cleaner, spans_json
+from cleaner.pipeline import Rows, SupportsClean
+from cleaner.types import DEFAULT_FIELDS, Fields
 
 __all__ = ["clean_dataset"]
 
@@ -44,25 +45,22 @@ def clean_dataset(
     ds: D,
     cleaner: SupportsClean | None = None,
     *,
-    text_column: str = "text",
-    url_column: str | None = "url",
-    title_column: str | None = "title",
+    fields: Fields = DEFAULT_FIELDS,
     num_proc: int | None = None,
     spans_column: str | None = None,
     batch_size: int = 1000,
     desc: str | None = "Cleaning",
 ) -> D:
-    """The dataset with ``text_column`` cleaned (and ``spans_column`` added if named).
+    """The dataset with its ``fields.text`` column cleaned (and ``spans_column`` added if
+    named); the ``fields.url`` and ``fields.title`` columns are read where present.
 
     ``cleaner`` defaults to the default packs. ``num_proc`` runs ``map`` in that many
-    processes (the cleaner pickles as its settings and is rebuilt in each); it is not
+    processes (the cleaner pickles as its packs' specs and is compiled again in each); it is not
     available for iterable datasets, which are cleaned lazily as they are read.
     """
     if isinstance(ds, datasets.DatasetDict | datasets.IterableDatasetDict):
         options: dict[str, Any] = {
-            "text_column": text_column,
-            "url_column": url_column,
-            "title_column": title_column,
+            "fields": fields,
             "num_proc": num_proc,
             "spans_column": spans_column,
             "batch_size": batch_size,
@@ -76,10 +74,10 @@ def clean_dataset(
         )
     columns: list[str] | None = ds.column_names
     if columns is not None:
-        if text_column not in columns:
+        if fields.text not in columns:
             raise ValueError(
-                f"the dataset has no column {text_column!r} (columns: {', '.join(columns)}); "
-                "pass text_column="
+                f"the dataset has no column {fields.text!r} (columns: {', '.join(columns)}); "
+                "pass fields=Fields(text=...)"
             )
         if spans_column is not None and spans_column in columns:
             raise ValueError(
@@ -87,13 +85,7 @@ def clean_dataset(
             )
     resolved = resolve_cleaner(cleaner)
     function = functools.partial(
-        _clean_batch,
-        resolved,
-        _rules_digest(resolved),
-        text_column,
-        url_column,
-        title_column,
-        spans_column,
+        _clean_batch, resolved, _rules_digest(resolved), fields, spans_column
     )
     kwargs: dict[str, Any] = {"batched": True, "batch_size": batch_size}
     if isinstance(ds, datasets.Dataset):
@@ -109,18 +101,16 @@ def clean_dataset(
 def _clean_batch(
     cleaner: SupportsClean,
     rules_digest: str,  # only for the map cache: part of this function's hash
-    text_column: str,
-    url_column: str | None,
-    title_column: str | None,
+    fields: Fields,
     spans_column: str | None,
     batch: dict[str, list[Any]],
 ) -> dict[str, list[Any]]:
-    texts = batch[text_column]
-    urls = batch.get(url_column) if url_column else None
-    titles = batch.get(title_column) if title_column else None
-    results = clean_texts(cleaner, texts, urls, titles)
+    texts = batch[fields.text]
+    read = [c for c in (fields.text, fields.url, fields.title) if c is not None and c in batch]
+    outcomes, _ = clean_rows(Rows.from_columns({c: batch[c] for c in read}), cleaner, fields)
+    results = [outcome.result for outcome in outcomes]
     out: dict[str, list[Any]] = {
-        text_column: [
+        fields.text: [
             text if result is None else result.text
             for text, result in zip(texts, results, strict=True)
         ]

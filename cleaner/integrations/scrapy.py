@@ -45,9 +45,10 @@ except ImportError as e:  # pragma: no cover - exercised by the import-guard tes
     raise missing_dependency("scrapy", "scrapy", e) from e
 
 from cleaner.engine import DEFAULT_MAX_REMOVAL, DEFAULT_TIMEOUT, Cleaner
-from cleaner.integrations import clean_texts, resolve_cleaner
-from cleaner.pipeline import SupportsClean
+from cleaner.integrations import clean_rows, resolve_cleaner
+from cleaner.pipeline import Rows, SupportsClean
 from cleaner.report import Report
+from cleaner.types import DEFAULT_FIELDS, Fields
 
 __all__ = ["CleanerPipeline"]
 
@@ -55,22 +56,18 @@ logger = logging.getLogger(__name__)
 
 
 class CleanerPipeline:
-    """Cleans ``item[text_field]`` with ``cleaner`` (the default packs when None)."""
+    """Cleans ``item[fields.text]`` with ``cleaner`` (the default packs when None)."""
 
     def __init__(
         self,
         cleaner: SupportsClean | None = None,
         *,
-        text_field: str = "text",
-        url_field: str | None = "url",
-        title_field: str | None = "title",
+        fields: Fields = DEFAULT_FIELDS,
         stats: StatsCollector | None = None,
         source: str = "scrapy",
     ) -> None:
         self.cleaner = resolve_cleaner(cleaner)
-        self.text_field = text_field
-        self.url_field = url_field
-        self.title_field = title_field
+        self.fields = fields
         self.stats = stats
         self.source = source
         self.report = Report()
@@ -90,30 +87,29 @@ class CleanerPipeline:
             domain_aliases=settings.getdict("CLEANER_DOMAIN_ALIASES"),
         )
         spider = getattr(crawler, "spider", None)
+        fields = Fields(
+            text=settings.get("CLEANER_TEXT_FIELD", "text"),
+            url=settings.get("CLEANER_URL_FIELD", "url"),
+            title=settings.get("CLEANER_TITLE_FIELD", "title"),
+        )
         return cls(
             cleaner,
-            text_field=settings.get("CLEANER_TEXT_FIELD", "text"),
-            url_field=settings.get("CLEANER_URL_FIELD", "url"),
-            title_field=settings.get("CLEANER_TITLE_FIELD", "title"),
+            fields=fields,
             stats=crawler.stats,
             source=getattr(spider, "name", None) or "scrapy",
         )
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
         adapter = ItemAdapter(item)
-        text = adapter.get(self.text_field)
-        if not isinstance(text, str):
+        [outcome], report = clean_rows(Rows([adapter], self.source), self.cleaner, self.fields)
+        if outcome.result is None:
             self.items_without_text += 1
             if self.stats is not None:
                 self.stats.inc_value("cleaner/items_without_text")
             return item
-        url = adapter.get(self.url_field) if self.url_field else None
-        title = adapter.get(self.title_field) if self.title_field else None
-        [result] = clean_texts(self.cleaner, [text], [url], [title])
-        assert result is not None
-        if result.changed:
-            adapter[self.text_field] = result.text
-        self.report.add_result(self.source, result)
+        if outcome.changed:
+            adapter[self.fields.text] = outcome.result.text
+        self.report.merge(report)
         return item
 
     def close_spider(self, spider: Any = None) -> None:

@@ -15,7 +15,6 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import BinaryIO
@@ -172,22 +171,6 @@ def _fsync_file(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-@contextlib.contextmanager
-def atomic_path(target: str | Path) -> Iterator[Path]:
-    """Yield a temp path beside ``target`` for writers that want a path (pyarrow).
-
-    The temp file exists (created empty, so the name is ours); write it whole. When the block
-    ends normally it is fsynced and renamed to ``target``; otherwise it is removed.
-    """
-    temp = TempFile(Path(target))
-    try:
-        yield temp.path
-    except BaseException:
-        temp.abort()
-        raise
-    temp.commit()
 
 
 class AtomicOutput:

@@ -14,12 +14,12 @@ import json
 import re
 from dataclasses import dataclass
 from json.decoder import scanstring  # type: ignore[attr-defined]
-from typing import Any, NoReturn, Protocol
+from typing import Any, NoReturn, Protocol, TypeVar
 
 from cleaner.errors import ConfigError, InputError
 from cleaner.io.formats import Format
 from cleaner.io.readers import Record
-from cleaner.types import CleanResult, Document
+from cleaner.types import DEFAULT_FIELDS, CleanResult, Document, Fields
 
 BOM = "\ufeff"
 BOM_BYTES = BOM.encode("utf-8")
@@ -29,20 +29,23 @@ _AFTER = re.compile(r"[ \t\n\r]*([,}])[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
 
 
-class Codec(Protocol):
+R_contra = TypeVar("R_contra", contravariant=True)
+
+
+class Codec(Protocol[R_contra]):
     """Turns records into documents and cleaned results back into record bytes."""
 
-    def decode(self, record: Record) -> Document | None:
+    def decode(self, record: R_contra, /) -> Document | None:
         """The document in ``record``; ``None`` if it holds none (a blank line), which the
         pipeline passes through untouched and does not count. Raises InputError."""
         ...
 
-    def encode(self, record: Record, result: CleanResult) -> bytes:
+    def encode(self, record: R_contra, result: CleanResult, /) -> bytes:
         """The bytes (without terminator) for ``record`` after cleaning changed its text."""
         ...
 
 
-def _json_kind(value: object) -> str:
+def json_kind(value: object) -> str:
     """The JSON name of a decoded value's type, for messages."""
     if value is None:
         return "null"
@@ -57,7 +60,7 @@ def _json_kind(value: object) -> str:
     return "an object"
 
 
-def _optional_str(value: object) -> str | None:
+def metadata_str(value: object) -> str | None:
     """Metadata for rules: strings as they are, integer ids as text, anything else ignored."""
     if isinstance(value, str):
         return value
@@ -66,8 +69,11 @@ def _optional_str(value: object) -> str | None:
     return None
 
 
-def _lookup(obj: dict[str, Any], key: str) -> object:
-    """``obj[key]``, else a dotted path (``metadata.url``) into nested objects, else None."""
+def lookup(obj: dict[str, Any], key: str | None) -> object:
+    """``obj[key]``, else a dotted path (``metadata.url``) into nested objects, else None
+    (always None for no key)."""
+    if key is None:
+        return None
     if key in obj:
         return obj[key]
     node: object = obj
@@ -78,23 +84,31 @@ def _lookup(obj: dict[str, Any], key: str) -> object:
     return node
 
 
-def _check_key(name: str, value: str) -> None:
-    if not value:
+def _check_key(name: str, value: str | None) -> None:
+    if value is not None and not value:
         raise ConfigError(f"{name} must not be empty")
+
+
+def check_fields(fields: Fields) -> None:
+    """Refuse empty keys and column names (ConfigError), by the names the CLI gives them."""
+    names = ("text_key", "url_key", "title_key", "id_key")
+    values = (fields.text, fields.url, fields.title, fields.id)
+    for name, value in zip(names, values, strict=True):
+        _check_key(name, value)
 
 
 @dataclass(frozen=True, slots=True)
 class JsonlCodec:
     """One JSON object per line; the text under ``text_key`` (a top-level key).
 
-    ``url_key``, ``title_key`` and ``id_key`` may also be dotted paths into nested objects;
-    absent or non-string metadata is simply not given to the rules.
+    ``url_key``, ``title_key`` and ``id_key`` may also be dotted paths into nested objects, or
+    ``None`` (not read); absent or non-string metadata is simply not given to the rules.
     """
 
     text_key: str = "text"
-    url_key: str = "url"
-    title_key: str = "title"
-    id_key: str = "id"
+    url_key: str | None = "url"
+    title_key: str | None = "title"
+    id_key: str | None = "id"
 
     def __post_init__(self) -> None:
         for name in ("text_key", "url_key", "title_key", "id_key"):
@@ -108,18 +122,18 @@ class JsonlCodec:
             self._fail(
                 record,
                 f"a JSON line must be an object with a {self.text_key!r} field, "
-                f"found {_json_kind(obj)}",
+                f"found {json_kind(obj)}",
             )
         text = obj.get(self.text_key, _MISSING)
         if text is _MISSING:
             self._fail(record, self._missing_message(obj))
         if not isinstance(text, str):
-            self._fail(record, f"field {self.text_key!r} is {_json_kind(text)}, not a string")
+            self._fail(record, f"field {self.text_key!r} is {json_kind(text)}, not a string")
         return Document(
             text=text,
-            url=_optional_str(_lookup(obj, self.url_key)),
-            title=_optional_str(_lookup(obj, self.title_key)),
-            id=_optional_str(_lookup(obj, self.id_key)),
+            url=metadata_str(lookup(obj, self.url_key)),
+            title=metadata_str(lookup(obj, self.title_key)),
+            id=metadata_str(lookup(obj, self.id_key)),
         )
 
     def encode(self, record: Record, result: CleanResult) -> bytes:
@@ -277,19 +291,30 @@ class TextCodec:
         return bom + text.encode("utf-8")
 
 
+@dataclass(frozen=True, slots=True)
+class TxtMeta:
+    """The url and title of a single .txt document, which carries neither (records carry
+    their own): what ``cleaner clean FILE.txt --url URL --title T`` gives."""
+
+    url: str | None = None
+    title: str | None = None
+
+    @property
+    def given(self) -> bool:
+        return self.url is not None or self.title is not None
+
+
+NO_TXT_META = TxtMeta()
+
+
 def codec_for(
-    fmt: Format,
-    *,
-    text_key: str = "text",
-    url_key: str = "url",
-    title_key: str = "title",
-    id_key: str = "id",
-    url: str | None = None,
-    title: str | None = None,
-) -> Codec:
-    """The codec for ``fmt``: keys are JSON keys, or column names for parquet (whose rows
-    the parquet reader presents as small JSON objects); .txt ignores them, and takes ``url``
-    and ``title`` as its document's (records carry their own)."""
+    fmt: Format, fields: Fields = DEFAULT_FIELDS, txt: TxtMeta = NO_TXT_META
+) -> Codec[Record]:
+    """The codec for a line format: ``fields`` name JSON keys; .txt ignores them, and takes
+    ``txt`` as its document's url and title. Parquet rows have a codec of their own
+    (``cleaner.io.parquet.ParquetCodec``)."""
+    if fmt.kind == "parquet":
+        raise ValueError("parquet rows are read with cleaner.io.parquet.ParquetCodec")
     if fmt.kind == "txt":
-        return TextCodec(url, title)
-    return JsonlCodec(text_key, url_key, title_key, id_key)
+        return TextCodec(txt.url, txt.title)
+    return JsonlCodec(fields.text, fields.url, fields.title, fields.id)

@@ -1,11 +1,12 @@
 """Parquet (optional: ``pip install 'cleaner[parquet]'``), streamed in record batches.
 
-Rows become ``Record``s whose raw bytes are a small JSON object of the text, url, title and id
-columns, so the ordinary ``JsonlCodec``, the pipeline (``-j N`` included) and rejects files
-work unchanged. ``ParquetRewriter`` puts cleaned texts back into each batch, keeping every
-other column, the schema and the compression codec, and writes through ``atomic_path``.
-Batches wait in a short queue until all their rows are back, which the pipeline's bounded
-in-flight chunks keep short.
+Rows become ``ParquetRow``s holding the values of the text, url, title and id columns, which
+``ParquetCodec`` reads as documents the way ``JsonlCodec`` reads a JSON line's keys; the
+pipeline (``-j N`` included) treats them as any record. A rejected row goes to a rejects file
+as a JSON object of those columns. ``ParquetRewriter`` puts cleaned texts back into each batch,
+keeping every other column, the schema and the compression codec, and writes through a
+``TempFile``. Batches wait in a short queue until all their rows are back, which the
+pipeline's bounded in-flight chunks keep short.
 """
 
 from __future__ import annotations
@@ -13,15 +14,16 @@ from __future__ import annotations
 import json
 from collections import deque
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType, TracebackType
-from typing import Any
+from typing import Any, ClassVar
 
 from cleaner.errors import ConfigError, InputError
 from cleaner.io.atomic import STDOUT, TempFile
-from cleaner.io.codecs import Codec, JsonlCodec
-from cleaner.io.readers import Record
-from cleaner.types import CleanResult
+from cleaner.io.codecs import check_fields, json_kind, lookup, metadata_str
+from cleaner.io.readers import RecordLike
+from cleaner.types import CleanResult, Document, Fields
 
 BATCH_ROWS = 1024
 INSTALL_HINT = "parquet support needs pyarrow: pip install 'cleaner[parquet]'"
@@ -37,19 +39,79 @@ def _pyarrow() -> tuple[ModuleType, ModuleType]:
     return pyarrow, pyarrow.parquet
 
 
-def _keys(codec: Codec) -> JsonlCodec:
-    if not isinstance(codec, JsonlCodec):
-        raise ConfigError("parquet files are read with a JsonlCodec (it names the columns)")
-    return codec
+@dataclass(frozen=True, slots=True)
+class ParquetRow:
+    """One row of a parquet file (``line`` = 1-based row number): the values of the columns
+    that ``Fields`` name, as pyarrow gives them."""
+
+    path: str
+    line: int
+    values: dict[str, Any]
+    end: ClassVar[bytes] = b"\n"
+    whole: ClassVar[bool] = False
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}:{self.line}"
+
+    @property
+    def raw(self) -> bytes:
+        """The row as a rejects file holds it: a JSON object of those columns."""
+        return json.dumps(self.values, ensure_ascii=False, default=str).encode("utf-8")
+
+    @property
+    def size(self) -> int:
+        """About how much text the row holds, for chunking and progress."""
+        return sum(len(v) for v in self.values.values() if isinstance(v, str))
+
+
+def _metadata(values: dict[str, Any], key: str | None) -> str | None:
+    """Metadata as ``JsonlCodec`` reads it from the row written as JSON: strings and integers
+    as text; anything JSON writes as a string (dates, decimals, bytes) as that string."""
+    value = lookup(values, key)
+    if value is None or isinstance(value, str | bool | int | float | list | tuple | dict):
+        return metadata_str(value)
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class ParquetCodec:
+    """Parquet rows <-> documents: the columns ``fields`` name hold the text and metadata.
+
+    The text column is a string column (``ParquetSource`` checks), so a row is rejected only
+    when its text is null. Cleaned texts go back into the column (``ParquetRewriter``)."""
+
+    fields: Fields
+
+    def __post_init__(self) -> None:
+        check_fields(self.fields)
+
+    def decode(self, row: ParquetRow, /) -> Document:
+        text = row.values.get(self.fields.text)
+        if not isinstance(text, str):
+            kind = json_kind(text)
+            raise InputError(
+                row.path, f"field {self.fields.text!r} is {kind}, not a string", line=row.line
+            )
+        return Document(
+            text,
+            _metadata(row.values, self.fields.url),
+            _metadata(row.values, self.fields.title),
+            _metadata(row.values, self.fields.id),
+        )
+
+    def encode(self, row: ParquetRow, result: CleanResult, /) -> bytes:
+        """The cleaned text as UTF-8 (the rewriter puts ``result.text`` into the column)."""
+        return result.text.encode("utf-8")
 
 
 class ParquetSource:
-    """The rows of a parquet file as records (``line`` = 1-based row number)."""
+    """The rows of a parquet file as ``ParquetRow``s."""
 
-    def __init__(self, path: str | Path, codec: Codec, *, batch_rows: int = BATCH_ROWS) -> None:
+    def __init__(self, path: str | Path, fields: Fields, *, batch_rows: int = BATCH_ROWS) -> None:
         pa, pq = _pyarrow()
         self.path = str(path)
-        self.keys = _keys(codec)
+        self.fields = fields
         self.batch_rows = batch_rows
         try:
             self.file: Any = pq.ParquetFile(self.path)
@@ -62,7 +124,7 @@ class ParquetSource:
 
     def _check_text_column(self, pa: ModuleType) -> None:
         names = self.schema.names
-        key = self.keys.text_key
+        key = self.fields.text
         if key not in names:
             shown = ", ".join(repr(n) for n in names[:8])
             raise InputError(
@@ -81,19 +143,18 @@ class ParquetSource:
             return "none" if name == "uncompressed" else name
         return "snappy"
 
-    def records(self) -> Iterator[Record]:
-        """Yield a record per row, queueing each batch for ``ParquetRewriter``."""
-        wanted = [self.keys.text_key, self.keys.url_key, self.keys.title_key, self.keys.id_key]
-        columns = [c for c in dict.fromkeys(wanted) if c in self.schema.names]
+    def records(self) -> Iterator[ParquetRow]:
+        """Yield a row at a time, queueing each batch for ``ParquetRewriter``."""
+        fields = self.fields
+        wanted = [fields.text, fields.url, fields.title, fields.id]
+        columns = [c for c in dict.fromkeys(wanted) if c is not None and c in self.schema.names]
         row = 0
         for batch in self.file.iter_batches(batch_size=self.batch_rows):
             self.pending.append((row + 1, batch))
-            values = {c: batch.column(c).to_pylist() for c in columns}
-            for i in range(batch.num_rows):
+            values = [batch.column(c).to_pylist() for c in columns]
+            for cells in zip(*values, strict=True):
                 row += 1
-                obj = {c: values[c][i] for c in columns}
-                raw = json.dumps(obj, ensure_ascii=False, default=str).encode("utf-8")
-                yield Record(self.path, row, raw, b"\n")
+                yield ParquetRow(self.path, row, dict(zip(columns, cells, strict=True)))
 
 
 class ParquetRewriter:
@@ -127,7 +188,7 @@ class ParquetRewriter:
                 raise
         return self
 
-    def put(self, record: Record, result: CleanResult | None, *, keep: bool) -> None:
+    def put(self, record: RecordLike, result: CleanResult | None, *, keep: bool) -> None:
         """Take one row's outcome; a batch is written once all its rows are in."""
         changed = result is not None and result.changed
         self._texts.append(result.text if changed and result is not None else None)
@@ -146,7 +207,7 @@ class ParquetRewriter:
             return
         pa, _ = _pyarrow()
         if any(t is not None for t in texts):
-            key = self.source.keys.text_key
+            key = self.source.fields.text
             index = batch.schema.get_field_index(key)
             old = batch.column(index).to_pylist()
             new = [o if t is None else t for o, t in zip(old, texts, strict=True)]

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import BinaryIO, Protocol, cast
 
 from cleaner.errors import InputError
 from cleaner.io.compression import DECOMPRESSION_ERRORS, open_decompressed
@@ -35,17 +35,53 @@ class Record:
 
     ``raw`` excludes the terminator; ``end`` is the terminator that followed it in the input
     (``b"\\n"``, ``b"\\r\\n"`` or ``b""`` for a last line without one). ``line`` is 1-based.
+    ``whole`` marks a whole .txt file, whose text's lines are the file's lines.
     """
 
     path: str
     line: int
     raw: bytes
     end: bytes = b"\n"
+    whole: bool = False
 
     @property
     def where(self) -> str:
         """``path:line`` for messages."""
         return f"{self.path}:{self.line}"
+
+    @property
+    def size(self) -> int:
+        """Bytes read, for chunking and progress."""
+        return len(self.raw)
+
+
+class RecordLike(Protocol):
+    """What the pipeline reads from a unit of input: a ``Record``, or a Parquet row."""
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def line(self) -> int: ...
+
+    @property
+    def raw(self) -> bytes:
+        """The input as read, without terminator: what a rejects file keeps."""
+        ...
+
+    @property
+    def end(self) -> bytes: ...
+
+    @property
+    def whole(self) -> bool: ...
+
+    @property
+    def where(self) -> str: ...
+
+    @property
+    def size(self) -> int:
+        """About how much input the unit is, for chunking and progress."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +100,7 @@ class Block:
     def records(self) -> Iterator[Record]:
         """The records in the block, terminators split off as the input had them."""
         if self.whole:
-            yield Record(self.path, self.first_line, self.data, b"")
+            yield Record(self.path, self.first_line, self.data, b"", whole=True)
             return
         lines = self.data.split(b"\n")
         last = lines.pop()  # what follows the last newline: a line without one, or nothing

@@ -1,0 +1,196 @@
+"""Worker processes, and the ordered map that runs on them or in process.
+
+``ordered`` runs the same function in process (``jobs=1``) and on workers (``jobs>1``) and
+gives results back in input order, so what an item becomes never depends on how it was run.
+Workers get large units of raw input (decoding happens in the worker, where the CPU is), and
+only a few are in flight at a time, so memory stays flat however big the input. Inputs
+smaller than two units are handled in process: starting processes would cost more. Workers
+are started with ``spawn``: safe in threaded hosts (Scrapy, Dask) and the same on every OS;
+the ``Cleaner`` pickles as its packs' specs and compiles them once per worker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import multiprocessing
+import os
+import pickle
+import signal
+import traceback
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from types import TracebackType
+from typing import Any, Protocol, TypeVar
+
+from cleaner.errors import ConfigError
+from cleaner.types import CleanResult, Document
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class SupportsClean(Protocol):
+    """What the pipeline needs from a cleaner (``cleaner.engine.Cleaner`` is one).
+
+    For ``jobs > 1`` it must also pickle."""
+
+    def clean_document(self, doc: Document, /) -> CleanResult: ...
+
+
+_WORKER_CLEANER: SupportsClean | None = None
+
+
+def _init_worker(cleaner: SupportsClean) -> None:
+    """Keep the cleaner for this worker's life; Ctrl-C is the parent's to handle."""
+    global _WORKER_CLEANER
+    _WORKER_CLEANER = cleaner
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _map_chunk(fn: Callable[..., R], chunk: list[Any], args: tuple[Any, ...]) -> list[R]:
+    """Run ``fn(cleaner, item, *args)`` over a chunk in a worker."""
+    assert _WORKER_CLEANER is not None, "worker not initialised"
+    try:
+        return [fn(_WORKER_CLEANER, item, *args) for item in chunk]
+    except Exception as e:
+        if _portable(e):
+            raise
+        message = "".join(traceback.format_exception(e))
+        raise RuntimeError(f"{type(e).__name__} in a worker:\n{message}") from None
+
+
+def _portable(error: BaseException) -> bool:
+    """Whether ``error`` survives the trip back to the parent (many custom errors do not)."""
+    try:
+        pickle.loads(pickle.dumps(error))
+    except Exception:
+        return False
+    return True
+
+
+def available_cpus() -> int:
+    """CPUs this process may use (affinity-aware where the OS says)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
+def resolve_jobs(jobs: int) -> int:
+    """``jobs`` as a process count: 0 means all available CPUs."""
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 0:
+        raise ConfigError(f"jobs must be 0 (all CPUs) or a positive number, got {jobs!r}")
+    return available_cpus() if jobs == 0 else jobs
+
+
+class WorkerPool:
+    """Worker processes holding one cleaner, reusable across files and streams.
+
+    Processes start on first use. ``max_inflight`` chunks (default 2 per worker) may be queued
+    or running at once, which bounds memory. Use as a context manager.
+    """
+
+    def __init__(
+        self,
+        cleaner: SupportsClean,
+        jobs: int = 0,
+        *,
+        max_inflight: int | None = None,
+        mp_context: str = "spawn",
+    ) -> None:
+        self.cleaner = cleaner
+        self.jobs = resolve_jobs(jobs)
+        self.max_inflight = max_inflight or 2 * self.jobs
+        self._context = mp_context
+        self._executor: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close(cancel=exc is not None)
+
+    def close(self, *, cancel: bool = False) -> None:
+        """Stop the workers; ``cancel`` drops queued chunks instead of waiting for them."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=not cancel, cancel_futures=cancel)
+            self._executor = None
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.jobs,
+                mp_context=multiprocessing.get_context(self._context),
+                initializer=_init_worker,
+                initargs=(self.cleaner,),
+            )
+        return self._executor
+
+    def map_ordered(
+        self, fn: Callable[..., R], chunks: Iterable[list[T]], *args: Any
+    ) -> Iterator[tuple[list[T], list[R]]]:
+        """``(chunk, [fn(cleaner, item, *args) for item in chunk])`` in input order."""
+        pending: deque[tuple[list[T], Future[list[R]]]] = deque()
+        pool = self._pool()
+        try:
+            for chunk in chunks:
+                pending.append((chunk, pool.submit(_map_chunk, fn, chunk, args)))
+                if len(pending) >= self.max_inflight:
+                    done, future = pending.popleft()
+                    yield done, future.result()
+            while pending:
+                done, future = pending.popleft()
+                yield done, future.result()
+        finally:
+            for _, future in pending:
+                future.cancel()
+
+
+def chunked(
+    items: Iterable[T], max_items: int, max_bytes: int, size: Callable[[T], int]
+) -> Iterator[list[T]]:
+    """Group ``items`` into lists of at most ``max_items`` items or about ``max_bytes`` bytes."""
+    chunk: list[T] = []
+    total = 0
+    for item in items:
+        chunk.append(item)
+        total += size(item)
+        if len(chunk) >= max_items or total >= max_bytes:
+            yield chunk
+            chunk, total = [], 0
+    if chunk:
+        yield chunk
+
+
+def ordered(
+    items: Iterable[T],
+    fn: Callable[..., R],
+    args: tuple[Any, ...],
+    cleaner: SupportsClean,
+    *,
+    jobs: int,
+    pool: WorkerPool | None,
+    chunking: tuple[int, int, Callable[[T], int]],
+) -> Iterator[tuple[T, R]]:
+    """``(item, fn(cleaner, item, *args))`` in order, in process or on workers."""
+    workers = pool.jobs if pool is not None else resolve_jobs(jobs)
+    if workers <= 1:
+        for item in items:
+            yield item, fn(cleaner, item, *args)
+        return
+    chunks = chunked(items, *chunking)
+    head = list(itertools.islice(chunks, 2))
+    if len(head) < 2:  # too little work to be worth starting processes
+        for item in itertools.chain.from_iterable(head):
+            yield item, fn(cleaner, item, *args)
+        return
+    with contextlib.ExitStack() as stack:
+        own = pool or stack.enter_context(WorkerPool(cleaner, workers))
+        for chunk, results in own.map_ordered(fn, itertools.chain(head, chunks), *args):
+            yield from zip(chunk, results, strict=True)

@@ -1,0 +1,228 @@
+"""What people read about a run: findings, diffs, spans files, marked-up edits, rule tables.
+
+Everything here works from an ``Outcome`` (which carries the original ``document`` and the
+``result``) or from plain values, so nothing is decoded twice and the library's integrations
+write edits in the same shape as the CLI's ``--spans`` file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.markup import escape
+
+from cleaner.pipeline import Outcome, Progress
+from cleaner.rulespec import PackSpec
+from cleaner.types import CleanResult, Document, Span
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+def _changed(outcome: Outcome) -> tuple[Document, CleanResult]:
+    """The original document and the result of a changed outcome (what listeners hear of)."""
+    if outcome.document is None or outcome.result is None:
+        raise ValueError(f"{outcome.record.where}: not a changed record")
+    return outcome.document, outcome.result
+
+
+# -- edits as data ------------------------------------------------------------------------------
+
+
+def edits(original: str, spans: Iterable[Span]) -> list[dict[str, object]]:
+    """Each edit as ``{"rule", "start", "end", "removed", "replacement"}``, offsets into
+    ``original``."""
+    return [
+        {
+            "rule": s.rule_id,
+            "start": s.start,
+            "end": s.end,
+            "removed": original[s.start : s.end],
+            "replacement": s.replacement,
+        }
+        for s in spans
+    ]
+
+
+def spans_line(outcome: Outcome) -> bytes:
+    """One line of a ``--spans`` file: where the document is, its id and every edit."""
+    doc, result = _changed(outcome)
+    row = {
+        "path": outcome.path,
+        "line": outcome.line,
+        "id": doc.id,
+        "spans": edits(doc.text, result.spans),
+    }
+    return json.dumps(row, ensure_ascii=False).encode() + b"\n"
+
+
+# -- findings -----------------------------------------------------------------------------------
+
+
+def position(outcome: Outcome, span: Span) -> tuple[int, int]:
+    """(line, column), 1-based: in the file for .txt; the JSONL line and text offset else."""
+    text = _changed(outcome)[0].text
+    if outcome.record.whole:
+        line = text.count("\n", 0, span.start) + 1
+        return line, span.start - (text.rfind("\n", 0, span.start) + 1) + 1
+    return outcome.line, span.start + 1
+
+
+def snippet(text: str, span: Span, width: int = 60) -> str:
+    removed = " ".join(text[span.start : span.end].split())
+    if len(removed) > width:
+        removed = removed[: width - 1] + "…"
+    return removed + (f" -> {span.replacement.strip()!r}" if span.replacement.strip() else "")
+
+
+def findings(outcome: Outcome) -> Iterator[dict[str, Any]]:
+    """One finding per edit of a changed outcome: path, line, col, rule and snippet."""
+    doc, result = _changed(outcome)
+    for span in result.spans:
+        line, col = position(outcome, span)
+        yield {
+            "path": outcome.path,
+            "line": line,
+            "col": col,
+            "rule": span.rule_id,
+            "snippet": snippet(doc.text, span),
+        }
+
+
+def findings_text(found: list[dict[str, Any]], fmt: str) -> Iterator[str]:
+    """Findings as ``text`` (path:line:col: rule: snippet), ``json`` or ``github`` annotations."""
+    if fmt == "json":
+        yield json.dumps(found, ensure_ascii=False, indent=2) + "\n"
+        return
+    for f in found:
+        if fmt == "github":
+            message = f["snippet"].replace("%", "%25").replace("\n", "%0A")
+            yield (
+                f"::warning file={f['path']},line={f['line']},col={f['col']},"
+                f"title={f['rule']}::{message}\n"
+            )
+        else:
+            yield f"{f['path']}:{f['line']}:{f['col']}: {f['rule']}: {f['snippet']}\n"
+
+
+# -- diffs and explanations ---------------------------------------------------------------------
+
+
+def diff(outcome: Outcome) -> Iterator[str]:
+    """A unified diff of a changed outcome, ending in a newline."""
+    doc, result = _changed(outcome)
+    where = outcome.record.where
+    yield from difflib.unified_diff(
+        doc.text.splitlines(keepends=True),
+        result.text.splitlines(keepends=True),
+        fromfile=f"a/{where}",
+        tofile=f"b/{where}",
+    )
+    if not result.text.endswith("\n"):
+        yield "\n"
+
+
+def marked(text: str, result: CleanResult) -> str:
+    """The original text with removals struck through in red and replacements in green."""
+    parts: list[str] = []
+    pos = 0
+    for span in result.spans:
+        parts.append(escape(text[pos : span.start]))
+        parts.append(f"[red strike]{escape(text[span.start : span.end])}[/]")
+        if span.replacement:
+            parts.append(f"[green]{escape(span.replacement)}[/]")
+        pos = span.end
+    parts.append(escape(text[pos:]))
+    return "".join(parts)
+
+
+def explain(out: Console, outcome: Outcome) -> None:
+    """Every edit of a changed outcome in context, with its rule and place."""
+    doc, result = _changed(outcome)
+    text = doc.text
+    out.rule(f"{outcome.record.where}", style="cyan")
+    out.print(marked(text, result))
+    for span in result.spans:
+        line, col = position(outcome, span)
+        out.print(
+            f"[bold]{escape(span.rule_id)}[/] {line}:{col} removed "
+            f"{escape(repr(text[span.start : span.end]))}"
+            + (f" -> {escape(repr(span.replacement))}" if span.replacement else "")
+        )
+    for span in result.held_back:
+        out.print(f"[yellow]held back by the over-removal guard:[/] {escape(span.rule_id)}")
+
+
+# -- rules and progress -------------------------------------------------------------------------
+
+
+def rules_table(packs: Iterable[PackSpec]) -> Iterator[str]:
+    """A line per rule: id, kind, where it applies and what it removes, in aligned columns."""
+    rows = [
+        (spec.qualified_id, spec.kind, _reach(pack), spec.description)
+        for pack in packs
+        for spec in pack.rules
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        yield "  ".join([*cells, row[3]]).rstrip() + "\n"
+
+
+def _reach(pack: PackSpec) -> str:
+    """Where a pack applies: its domains, and "+ by content" where it has signatures."""
+    return _domains(pack.domains) + (" + by content" if pack.detect else "")
+
+
+def _domains(domains: tuple[str, ...], shown: int = 2) -> str:
+    if not domains:
+        return "all"
+    more = f" +{len(domains) - shown} more" if len(domains) > shown else ""
+    return ", ".join(domains[:shown]) + more
+
+
+@contextmanager
+def progress(paths: Iterable[str], console: Console, quiet: bool) -> Iterator[Progress | None]:
+    """A progress bar on ``console`` when it is a terminal: documents, MB, MB/s and ETA."""
+    if quiet or not console.is_terminal:
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        TaskProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+    from rich.progress import Progress as Bar
+
+    total = sum(_size(path) for path in paths) or None
+    columns = (
+        TextColumn("{task.fields[docs]} docs"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Bar(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("clean", total=total, docs=0)
+        docs = 0
+
+        def advance(documents: int, nbytes: int) -> None:
+            nonlocal docs
+            docs += documents
+            bar.update(task, advance=nbytes, docs=docs)
+
+        yield advance
+
+
+def _size(path: str) -> int:
+    try:
+        return Path(path).stat().st_size
+    except OSError:
+        return 0
