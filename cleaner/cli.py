@@ -29,6 +29,7 @@ from cleaner.cli_options import (
     CLEANING_RUN,
     CONFIG,
     DOCUMENT,
+    KEYS,
     RULES,
     CompressionChoice,
     FormatOpt,
@@ -47,9 +48,13 @@ from cleaner.config import Settings
 from cleaner.errors import CleanerError
 from cleaner.io.atomic import AtomicOutput
 from cleaner.io.codecs import TxtMeta
+from cleaner.io.documents import refuse_stdin
 from cleaner.io.plan import FileJob, plan_files
+from cleaner.learn import DEFAULT_MIN_DOCS, DEFAULT_MIN_SHARE, learn_files
+from cleaner.learned_pack import summary, write_packs
 from cleaner.pipeline import Listener, Listeners, Outcome, RunOptions, run
 from cleaner.report import Report
+from cleaner.rulespec import pack_files
 from cleaner.selftest import run_selftest
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 2, 3
@@ -238,6 +243,47 @@ def explain(
     return report.return_code
 
 
+@app.command()
+@handled
+@shared(RULES, CONFIG, KEYS)
+def learn(
+    inputs: Inputs,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Directory for the packs, one per host.")
+    ],
+    min_docs: Annotated[
+        int, typer.Option("--min-docs", min=2, help="Documents of a host a line must occur in.")
+    ] = DEFAULT_MIN_DOCS,
+    min_share: Annotated[
+        float,
+        typer.Option("--min-share", min=0.0, max=1.0, help="Share of a host's documents, too."),
+    ] = DEFAULT_MIN_SHARE,
+    hosts: Annotated[
+        list[str] | None, typer.Option("--hosts", help="Learn only for this host (repeatable).")
+    ] = None,
+    report_path: Annotated[
+        Path | None, typer.Option("--report", help="Write what was learned as JSON here.")
+    ] = None,
+    quiet: QuietOpt = False,
+    *,
+    settings: Settings,
+) -> int:
+    """Write a pack per host of the lines it repeats across its documents, for review."""
+    planned = plan_files(inputs, None)
+    refuse_stdin(planned, "learn reads its input twice (counts, then examples)")
+    stats, found = learn_files(
+        planned, fields_of(settings), min_docs=min_docs, min_share=min_share, hosts=hosts or ()
+    )
+    write_packs(found, stats, output, settings.cleaner())
+    learned = summary(found, stats)
+    if report_path is not None:
+        with AtomicOutput(report_path) as out:
+            out.write(json.dumps(learned, indent=2, ensure_ascii=False).encode() + b"\n")
+    if not quiet:
+        stderr.print(escape(render.learned(learned, output)), end="")
+    return EXIT_OK
+
+
 # -- rules ------------------------------------------------------------------------------------
 
 
@@ -261,7 +307,7 @@ def rules_test(
 ) -> int:
     """Run every rule's examples (alone) and keeps (with all packs). Exit 1 on a failure."""
     cleaner = Settings(rules=tuple(packs or ()), default_rules=not no_default_rules).cleaner()
-    tested = {str(Path(p).resolve()) for p in packs or ()}
+    tested = {str(p.resolve()) for p in pack_files(packs or ())}
     failures = checked = 0
     for rule, failure in run_selftest(cleaner):
         if tested and str(Path(rule.source).resolve()) not in tested:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +32,9 @@ from rapidfuzz import fuzz
 from rapidfuzz.process import cdist
 
 from cleaner.hosts import host_of
+from cleaner.io.documents import read_documents
+from cleaner.io.plan import FileJob
+from cleaner.types import Fields
 from cleaner.view import LINE_SPACE, normalise
 
 NO_HOST = "(no host)"
@@ -285,3 +288,19 @@ def learn(
         for host in sorted(wanted)
         if (found := group(stats, host, seen[host], min_docs, min_share))
     }
+
+
+def learn_files(
+    planned: Sequence[FileJob],
+    fields: Fields,
+    *,
+    min_docs: int = DEFAULT_MIN_DOCS,
+    min_share: float = DEFAULT_MIN_SHARE,
+    hosts: Iterable[str] = (),
+) -> tuple[LineStats, dict[str, list[Learned]]]:
+    """``learn`` over the documents of planned files (read twice: counts, then examples)."""
+
+    def read() -> Iterable[tuple[str, str | None]]:
+        return ((doc.text, doc.url) for doc in read_documents(planned, fields))
+
+    return learn(read, min_docs=min_docs, min_share=min_share, hosts=hosts)

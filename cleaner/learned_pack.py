@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
 import regex
 
 from cleaner.compile import compile_packs
 from cleaner.engine import Cleaner
-from cleaner.learn import FUZZY_THRESHOLD, Learned, LineStats, line_pattern, literal_of
+from cleaner.io.atomic import AtomicOutput
+from cleaner.learn import FUZZY_THRESHOLD, NO_HOST, Learned, LineStats, line_pattern, literal_of
 from cleaner.rulespec import Example, PackSpec, RuleSpec
 
 MAX_PHRASES = 12
@@ -139,3 +142,52 @@ def render(pack: PackSpec, rules: list[Learned], stats: LineStats) -> str:
 def _str(text: str) -> str:
     """A TOML basic string (JSON's escapes are TOML's, for the characters JSON escapes)."""
     return json.dumps(text, ensure_ascii=False)
+
+
+def write_packs(
+    found: dict[str, list[Learned]], stats: LineStats, out: Path, cleaner: Cleaner
+) -> list[Path]:
+    """One pack file per host in ``out`` (made if missing), each written atomically."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for host in sorted(found):
+        path = out / f"{host}.toml"
+        pack = with_examples(learned_specs(host, found[host], str(path)), found[host], cleaner)
+        with AtomicOutput(path) as sink:
+            sink.write(render(pack, found[host], stats).encode("utf-8"))
+        written.append(path)
+    return written
+
+
+def summary(found: dict[str, list[Learned]], stats: LineStats) -> dict[str, Any]:
+    """What was learned, per host: for the command's summary and its ``--report``."""
+    hosts = {}
+    for host in sorted(found):
+        rules = found[host]
+        hosts[host] = {
+            "documents": stats.documents[host],
+            "rules": len(rules),
+            "disabled": sum(bool(r.unsure) for r in rules),
+            # Every learned rule takes its line once per document that holds it.
+            "lines_removed": sum(r.documents for r in rules if not r.unsure),
+            "learned": [
+                {
+                    "lines": r.lines[:MAX_PHRASES],
+                    "kind": r.kind,
+                    "documents": r.documents,
+                    "share": round(r.share, 4),
+                    "enabled": not r.unsure,
+                    "why_disabled": r.unsure or None,
+                }
+                for r in rules
+            ],
+        }
+    return {
+        "documents": sum(stats.documents.values()),
+        "documents_without_host": stats.documents[NO_HOST],
+        "hosts_read": len([h for h in stats.documents if h != NO_HOST]),
+        "hosts_learned": len(found),
+        "rules": sum(len(r) for r in found.values()),
+        "disabled": sum(sum(bool(x.unsure) for x in r) for r in found.values()),
+        "hosts": hosts,
+    }

@@ -164,7 +164,12 @@ def explain(out: Console, outcome: Outcome) -> None:
 def rules_table(packs: Iterable[PackSpec]) -> Iterator[str]:
     """A line per rule: id, kind, where it applies and what it removes, in aligned columns."""
     rows = [
-        (spec.qualified_id, spec.kind, _reach(pack), spec.description)
+        (
+            spec.qualified_id,
+            spec.kind if spec.enabled else f"{spec.kind} (disabled)",
+            _reach(pack),
+            spec.description,
+        )
         for pack in packs
         for spec in pack.rules
     ]
@@ -184,6 +189,29 @@ def _domains(domains: tuple[str, ...], shown: int = 2) -> str:
         return "all"
     more = f" +{len(domains) - shown} more" if len(domains) > shown else ""
     return ", ".join(domains[:shown]) + more
+
+
+def learned(summary: dict[str, Any], out: Path) -> str:
+    """What ``learn`` wrote: a line per host, then the totals."""
+    lines = []
+    for host, row in summary["hosts"].items():
+        lines.append(
+            f"  {host}: {row['rules']} rules ({row['disabled']} disabled) from "
+            f"{row['documents']} documents; the enabled ones take {row['lines_removed']} lines\n"
+        )
+    no_host = summary["documents_without_host"]
+    lines.append(
+        f"learned {summary['rules']} rules ({summary['disabled']} disabled, for review) for "
+        f"{summary['hosts_learned']} of {summary['hosts_read']} hosts from "
+        f"{summary['documents']} documents into {out}/"
+        + (
+            f"; {no_host} documents without a URL counted under (no host), not learned from"
+            if no_host
+            else ""
+        )
+        + "\n"
+    )
+    return "".join(lines)
 
 
 @contextmanager

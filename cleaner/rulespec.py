@@ -100,7 +100,7 @@ def load_packs(paths: Iterable[str | Path]) -> list[PackSpec]:
     """Load packs from files or directories of ``*.toml``; pack ids must be unique."""
     packs: list[PackSpec] = []
     seen: dict[str, str] = {}
-    for path in _expand(paths):
+    for path in pack_files(paths):
         pack = load_pack(path)
         if pack.id in seen:
             raise RuleFileError(
@@ -111,7 +111,8 @@ def load_packs(paths: Iterable[str | Path]) -> list[PackSpec]:
     return packs
 
 
-def _expand(paths: Iterable[str | Path]) -> list[Path]:
+def pack_files(paths: Iterable[str | Path]) -> list[Path]:
+    """The pack files that paths name: files as given, directories as their ``*.toml``."""
     out: list[Path] = []
     for raw in paths:
         path = Path(raw)

@@ -3,7 +3,10 @@ look like to the person who reviews them."""
 
 from __future__ import annotations
 
+import json
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -168,3 +171,91 @@ def test_cleaning_with_a_learned_pack_removes_the_furniture(learned, tmp_path):
     assert "Only the birch article has this line" in cleaned
     if STANDING_SENTENCE in text:  # disabled: left for a reviewer to enable
         assert STANDING_SENTENCE in cleaned
+
+
+# -- the command ------------------------------------------------------------------------------
+
+
+def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cleaner", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+    )
+
+
+def write_corpus(path: Path, extra: str = "") -> Path:
+    lines = [
+        json.dumps({"id": f"d{n}", "url": url, "text": text})
+        for n, (text, url) in enumerate(corpus())
+    ]
+    path.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
+    return path
+
+
+def test_learn_writes_a_pack_per_host_that_tests_and_cleans(tmp_path):
+    write_corpus(tmp_path / "corpus.jsonl")
+    done = cli(
+        "learn",
+        "corpus.jsonl",
+        "-o",
+        "learned",
+        "--report",
+        "learned.json",
+        "--isolated",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in (tmp_path / "learned").iterdir()) == [f"{HOST}.toml"]
+    assert "from 13 documents into learned/" in done.stderr
+    assert "1 documents without a URL counted under (no host)" in done.stderr
+    report = json.loads((tmp_path / "learned.json").read_text())
+    assert report["hosts"][HOST]["documents"] == 12 and report["documents_without_host"] == 1
+
+    first = (tmp_path / "learned" / f"{HOST}.toml").read_bytes()
+    again = cli("learn", "corpus.jsonl", "-o", "learned", "--isolated", cwd=tmp_path)
+    assert again.returncode == 0 and (tmp_path / "learned" / f"{HOST}.toml").read_bytes() == first
+
+    tested = cli("rules", "test", "learned", cwd=tmp_path)
+    assert tested.returncode == 0, tested.stderr
+    assert " 0 failed" in tested.stderr and not tested.stderr.startswith("0 passed")
+
+    cleaned = cli(
+        "clean",
+        "corpus.jsonl",
+        "-o",
+        "clean.jsonl",
+        "--rules",
+        "learned",
+        "--isolated",
+        cwd=tmp_path,
+    )
+    assert cleaned.returncode == 0, cleaned.stderr
+    cleaned_rows = [
+        json.loads(line) for line in (tmp_path / "clean.jsonl").read_text().splitlines()
+    ]
+    for row in cleaned_rows:
+        if row.get("url"):  # the pack is the host's: the document without a URL keeps its line
+            assert "All rights reserved" not in row["text"]
+            assert "Brief newsletter" not in row["text"]
+
+
+def test_learn_refuses_bad_input_with_its_place_and_writes_nothing(tmp_path):
+    write_corpus(tmp_path / "corpus.jsonl", extra='{"url": "https://x.example/", "text": 3}\n')
+    done = cli("learn", "corpus.jsonl", "-o", "learned", "--isolated", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "corpus.jsonl:14" in done.stderr and "not a string" in done.stderr
+    assert not (tmp_path / "learned").exists()
+
+
+def test_learn_cannot_read_stdin_twice(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "cleaner", "learn", "-", "-o", "learned", "--isolated"],
+        cwd=tmp_path,
+        input="{}\n",
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert "learn reads its input twice" in done.stderr
