@@ -12,7 +12,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+# Real pre-commit in temporary git repositories: the slowest tests (CI runs them; `-m "not slow"`
+# leaves them out of a quick run).
+pytestmark = [
+    pytest.mark.skipif(shutil.which("git") is None, reason="needs git"),
+    pytest.mark.slow,
+]
 
 DIRTY = {
     "id": "1",

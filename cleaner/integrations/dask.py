@@ -2,7 +2,7 @@
 
 >>> from cleaner.integrations.dask import clean_bag_with_report
 >>> cleaned, report = clean_bag_with_report(db.read_text("raw/*.jsonl").map(json.loads))  # doctest: +SKIP
->>> cleaned, report = dask.compute(cleaned, report)  # doctest: +SKIP  (one pass: shared graph)
+>>> cleaned, report = dask.compute(cleaned, report)  # doctest: +SKIP
 
 ``clean_bag`` / ``clean_dataframe`` return the cleaned collection (lazy, same partitions, same
 order). The ``*_with_report`` forms also return a lazy ``Report`` (a bag ``Item``, or a
