@@ -25,11 +25,9 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import regex
-from rapidfuzz import fuzz
-from rapidfuzz.process import cdist
+from rapidfuzz import fuzz, process
 
 from cleaner.hosts import host_of
 from cleaner.io.documents import read_documents
@@ -182,17 +180,15 @@ def group(
     floor = max(2, min_docs, min_share * total)
     taken: set[int] = set()
     rules: list[Learned] = []
-    scores: Any = (
-        cdist(forms, forms, scorer=fuzz.ratio, score_cutoff=FUZZY_THRESHOLD) if forms else []
-    )
     for i, key in enumerate(keys):
         if i in taken:
             continue
-        members = [i] + [
-            j
-            for j in range(i + 1, len(keys))
-            if j not in taken and scores[i][j] and forms[i] != forms[j]
-        ]
+        # process.extract, not cdist: cdist needs numpy, which cleaner does not depend on.
+        near = process.extract(
+            forms[i], forms, scorer=fuzz.ratio, score_cutoff=FUZZY_THRESHOLD, limit=None
+        )
+        alike = sorted(j for _, _, j in near if j > i and j not in taken and forms[j] != forms[i])
+        members = [i, *alike]
         documents = sum(counts[keys[j]] for j in members)
         if documents < floor:
             continue
