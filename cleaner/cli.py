@@ -35,7 +35,6 @@ from cleaner.cli_options import (
     FormatOpt,
     Inputs,
     JobsOpt,
-    NoDefaultRules,
     OnErrorChoice,
     OnErrorOpt,
     OutputFormat,
@@ -222,24 +221,31 @@ def fix(inputs: Inputs, jobs: JobsOpt = 1, quiet: QuietOpt = False, *, settings:
 @shared(*CLEANING_RUN, DOCUMENT)
 def explain(
     path: Annotated[str, typer.Argument(help="A .txt or .jsonl file, or - for stdin.")],
+    rule: Annotated[
+        str | None, typer.Option("--rule", help="Show only this rule's edits (a rule id).")
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="Show at most this many documents.")
+    ] = None,
     *,
     settings: Settings,
     txt: TxtMeta,
 ) -> int:
-    """Show every edit in context, with the rule behind it (coloured on a terminal)."""
+    """Show every edit in context, with the rule behind it, and the edits the guard held back.
+
+    On a terminal removals are struck through; piped, they are marked [-like this-]."""
     out = Console(highlight=False, soft_wrap=True)
     shown: list[Outcome] = []
+    held = 0
 
     def show(outcome: Outcome) -> None:
-        shown.append(outcome)
-        render.explain(out, outcome)
+        nonlocal held
+        held += len(outcome.result.held_back) if outcome.result else 0
+        if (limit is None or len(shown) < limit) and render.explain(out, outcome, rule):
+            shown.append(outcome)
 
-    report = _run(plan_files([path], None), settings, RunOptions(txt=txt), [show])
-    stderr.print(
-        f"{report.documents_changed} of {report.documents_read} document(s) would change"
-        if shown
-        else f"nothing to remove in {report.documents_read} document(s)"
-    )
+    report = _run(plan_files([path], None), settings, RunOptions(txt=txt), [show], held=True)
+    stderr.print(render.explained(report, len(shown), held, rule))
     return report.return_code
 
 
@@ -303,7 +309,9 @@ def rules_test(
         list[str] | None,
         typer.Argument(help="Pack files or directories to test (default: the loaded packs)."),
     ] = None,
-    no_default_rules: NoDefaultRules = False,
+    no_default_rules: Annotated[
+        bool, typer.Option("--no-default-rules", help="Load only the packs given as arguments.")
+    ] = False,
 ) -> int:
     """Run every rule's examples (alone) and keeps (with all packs). Exit 1 on a failure."""
     cleaner = Settings(rules=tuple(packs or ()), default_rules=not no_default_rules).cleaner()
@@ -330,12 +338,14 @@ def _run(
     listeners: list[Listener],
     *,
     quiet: bool = True,
+    held: bool = False,
 ) -> Report:
     """Clean planned files; each listener hears of every changed document (rejected ones are
-    the report's to tell), with its original text."""
+    the report's to tell), with its original text; with ``held``, also of every document
+    whose edits the guard held back."""
 
     def tell(outcome: Outcome) -> None:
-        if outcome.changed:
+        if outcome.changed or (held and outcome.held):
             for listener in listeners:
                 listener(outcome)
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from rich.markup import escape
 
 from cleaner.pipeline import Outcome, Progress
+from cleaner.report import Report
 from cleaner.rulespec import PackSpec
 from cleaner.types import CleanResult, Document, Span
 
@@ -127,35 +128,65 @@ def diff(outcome: Outcome) -> Iterator[str]:
         yield "\n"
 
 
-def marked(text: str, result: CleanResult) -> str:
-    """The original text with removals struck through in red and replacements in green."""
+def marked(text: str, spans: Iterable[Span], plain: bool = False) -> str:
+    """The original text with removals struck through in red and replacements in green; with
+    ``plain``, as wdiff marks them: [-removed-]{+added+}."""
     parts: list[str] = []
     pos = 0
-    for span in result.spans:
+    for span in spans:
         parts.append(escape(text[pos : span.start]))
-        parts.append(f"[red strike]{escape(text[span.start : span.end])}[/]")
-        if span.replacement:
-            parts.append(f"[green]{escape(span.replacement)}[/]")
+        removed, added = text[span.start : span.end], span.replacement
+        if plain:
+            parts.append(escape(f"[-{removed}-]" + (f"{{+{added}+}}" if added else "")))
+        else:
+            parts.append(f"[red strike]{escape(removed)}[/]")
+            if added:
+                parts.append(f"[green]{escape(added)}[/]")
         pos = span.end
     parts.append(escape(text[pos:]))
     return "".join(parts)
 
 
-def explain(out: Console, outcome: Outcome) -> None:
-    """Every edit of a changed outcome in context, with its rule and place."""
-    doc, result = _changed(outcome)
-    text = doc.text
+def explain(out: Console, outcome: Outcome, rule: str | None = None) -> bool:
+    """Every edit of an outcome in context, with its rule and place, then the edits the guard
+    held back; only ``rule``'s, where one is named. False if nothing was shown."""
+    assert outcome.result is not None and outcome.document is not None
+    result, text = outcome.result, outcome.document.text
+    spans = [s for s in result.spans if rule is None or s.rule_id == rule]
+    held = [s for s in result.held_back if rule is None or s.rule_id == rule]
+    if not spans and not held:
+        return False
+    plain = not out.is_terminal or out.no_color
     out.rule(f"{outcome.record.where}", style="cyan")
-    out.print(marked(text, result))
-    for span in result.spans:
+    out.print(marked(text, spans, plain) if spans else escape(text))
+    for span in spans:
         line, col = position(outcome, span)
         out.print(
             f"[bold]{escape(span.rule_id)}[/] {line}:{col} removed "
             f"{escape(repr(text[span.start : span.end]))}"
             + (f" -> {escape(repr(span.replacement))}" if span.replacement else "")
         )
-    for span in result.held_back:
-        out.print(f"[yellow]held back by the over-removal guard:[/] {escape(span.rule_id)}")
+    # Held edits are in the original's offsets too: the engine lifts them onto it.
+    for span in held:
+        line, col = position(outcome, span)
+        out.print(
+            f"[yellow]held back[/] [bold]{escape(span.rule_id)}[/] {line}:{col} would remove "
+            f"{escape(repr(text[span.start : span.end]))}: the guarded rules together would "
+            "remove more than max_removal of the document"
+        )
+    return True
+
+
+def explained(report: Report, shown: int, held: int, rule: str | None) -> str:
+    """explain's closing line: what would change, what the guard held back."""
+    scope = f" by {rule}" if rule else ""
+    head = (
+        f"{report.documents_changed} of {report.documents_read} document(s) would change"
+        if report.documents_changed
+        else f"nothing to remove in {report.documents_read} document(s)"
+    )
+    held_note = f"; {held} edit(s) held back by the over-removal guard" if held else ""
+    return f"{head}{held_note}; {shown} shown{scope}"
 
 
 # -- rules and progress -------------------------------------------------------------------------

@@ -415,3 +415,58 @@ def test_a_missing_output_is_a_usage_error_not_a_bug(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "give -o OUTPUT" in result.output
     assert "internal error" not in result.output and "Traceback" not in result.output
+
+
+# -- explain: piped, held back, filtered ------------------------------------------------------
+
+TWO_AD_ARTICLE = (
+    "The bridge reopened on Friday after a year of repairs, and traffic was light all day.\n\n"
+    "ADVERTISEMENT\n\n"
+    "Crews will return in the spring to repaint the railings, the city said on Friday.\n\n"
+    "-Updated 7:32 p.m.\n"
+)
+
+
+def test_piped_explain_marks_removals_in_plain_text(tmp_path: Path):
+    (tmp_path / "a.txt").write_text(TWO_AD_ARTICLE)
+    result = run("explain", str(tmp_path / "a.txt"), "--isolated")  # CliRunner: not a terminal
+    assert result.exit_code == 0
+    assert "[-ADVERTISEMENT\n\n-]" in result.stdout
+    assert "[-\n-Updated 7:32 p.m.\n-]" in result.stdout
+    assert "\x1b[" not in result.stdout  # no colour codes either
+
+
+def test_explain_shows_edits_the_guard_held_back_and_why(tmp_path: Path):
+    (tmp_path / "short.txt").write_text("Short.\n\nADVERTISEMENT\n\nSign up for our newsletter\n")
+    result = run("explain", str(tmp_path / "short.txt"), "--isolated")
+    assert result.exit_code == 0
+    assert (
+        "held back generic.advertisement 2:1 would remove '\\nADVERTISEMENT\\n\\n'" in result.stdout
+    )
+    assert "more than max_removal of the document" in result.stdout
+    assert "nothing to remove in 1 document(s); 2 edit(s) held back" in result.stderr
+
+
+def test_explain_filters_by_rule_and_limits_the_documents(tmp_path: Path):
+    rows = [{"id": str(n), "text": TWO_AD_ARTICLE} for n in range(3)]
+    (tmp_path / "in.jsonl").write_text(jsonl(*rows))
+    result = run(
+        "explain",
+        str(tmp_path / "in.jsonl"),
+        "--isolated",
+        "--rule",
+        "generic.update-stamp",
+        "--limit",
+        "2",
+    )
+    assert result.exit_code == 0
+    assert result.stdout.count("generic.update-stamp ") == 2
+    assert result.stdout.count("removed '\\n-Updated 7:32 p.m.\\n'") == 2
+    assert "generic.advertisement" not in result.stdout
+    assert "3 of 3 document(s) would change; 2 shown by generic.update-stamp" in result.stderr
+
+
+def test_rules_test_help_names_only_its_own_options():
+    result = run("rules", "test", "-h")
+    assert "--rules" not in result.stdout
+    assert "Load only the packs given as arguments." in result.stdout

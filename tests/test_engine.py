@@ -370,3 +370,30 @@ def test_limits_that_cannot_work_are_refused(limits):
 
     with pytest.raises(ValueError, match="must be"):
         Cleaner(compile_packs([]), **limits)
+
+
+def test_a_cleaner_from_a_relative_pack_path_unpickles_in_another_directory(tmp_path, monkeypatch):
+    """What a remote worker does with a task: no pack path is read there, so a path that only
+    made sense where the client ran cannot kill it."""
+    import subprocess
+    import sys
+
+    here, elsewhere = tmp_path / "client", tmp_path / "worker"
+    here.mkdir()
+    elsewhere.mkdir()
+    (here / "site.toml").write_text(PACK, encoding="utf-8")
+    monkeypatch.chdir(here)
+    (tmp_path / "cleaner.pickle").write_bytes(pickle.dumps(Cleaner.load(["site.toml"])))
+    script = (
+        "import pickle, sys; c = pickle.load(open(sys.argv[1], 'rb')); "
+        "print(c.clean('Intro line of the story.\\nADVERTISEMENT\\nThe rest of it.', "
+        "url='https://example.com/a'))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "cleaner.pickle")],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "Intro line of the story.\nThe rest of it.\n"

@@ -164,7 +164,7 @@ class _FileRun:
         )
         with ParquetRewriter(source, job.target) as sink:
             for outcome in outcomes:
-                if outcome.rejected or outcome.changed:
+                if outcome.rejected or outcome.changed or outcome.held:
                     self._tell(outcome)
                 counted = report.documents_read
                 report.add(outcome)

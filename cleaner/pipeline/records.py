@@ -40,7 +40,8 @@ class Outcome:
     caller writes them back). ``result`` is ``None`` for a rejected record and for a record
     that holds no document (a blank JSONL line, passed through and not counted). ``reason`` says why a record was rejected and ``reason_line``
     where, when the codec knows better than the record (a bad byte deep in a .txt file).
-    ``document`` is the record's document as decoded when cleaning changed it: listeners
+    ``document`` is the record's document as decoded when cleaning changed it or held edits
+    back: listeners
     (diffs, spans files, findings) show what was removed from it without decoding it again.
     """
 
@@ -68,6 +69,11 @@ class Outcome:
     def changed(self) -> bool:
         return self.result is not None and self.result.changed
 
+    @property
+    def held(self) -> bool:
+        """Whether the over-removal guard held edits back (the text may be unchanged)."""
+        return self.result is not None and bool(self.result.held_back)
+
     def output(self) -> bytes:
         """The bytes to write for this record, terminator included (as in the input)."""
         if self.data is None:
@@ -92,8 +98,8 @@ _Reply = tuple[bytes | None, CleanResult | None, Document | None, tuple[str, int
 
 
 def clean_record(cleaner: SupportsClean, record: R, codec: Codec[R]) -> _Reply:
-    """(new bytes, result, document, (rejection reason, line)) for one record; the bytes and
-    the document only if cleaning changed it."""
+    """(new bytes, result, document, (rejection reason, line)) for one record; the bytes only
+    if cleaning changed it, the document too if it changed or the guard held edits back."""
     try:
         doc = codec.decode(record)
     except InputError as e:
@@ -103,7 +109,7 @@ def clean_record(cleaner: SupportsClean, record: R, codec: Codec[R]) -> _Reply:
     try:
         result = cleaner.clean_document(doc)
         if not result.changed:
-            return None, result, None, None
+            return None, result, doc if result.held_back else None, None
         return codec.encode(record, result), result, doc, None
     except Exception as e:
         e.add_note(f"while cleaning {record.where}")
@@ -120,7 +126,7 @@ def outcome_of(record: RecordLike, reply: _Reply) -> Outcome:
 @dataclass(frozen=True, slots=True)
 class BlockOutcome:
     """What became of a block of lines: the bytes to write, the block's counts, and the
-    outcomes to tell (the rejected ones; the changed ones too when asked for)."""
+    outcomes to tell (the rejected ones; the changed or held back ones too when asked for)."""
 
     data: bytes
     report: Report
@@ -142,7 +148,7 @@ def clean_block(
             told.append(outcome)
             continue
         kept.append(outcome.output())
-        if with_changed and outcome.changed:
+        if with_changed and (outcome.changed or outcome.held):
             told.append(outcome)
     return BlockOutcome(b"".join(kept), report, tuple(told))
 
