@@ -300,6 +300,20 @@ def test_items_without_text_pass_through_and_are_counted() -> None:
     assert pipeline.stats.get_value("cleaner/documents_read") == 0
 
 
+def test_a_misnamed_text_field_is_warned_of_once_and_counted(caplog: Any) -> None:
+    pipeline = _pipeline(CLEANER_TEXT_FIELD="body")
+    with caplog.at_level("WARNING", logger="cleaner.integrations.scrapy"):
+        for n in range(3):
+            pipeline.process_item({"text": f"Story {n}.", "url": "https://example.com/"})
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1
+    assert "no field 'body'" in warnings[0] and "CLEANER_TEXT_FIELD" in warnings[0]
+    assert "fields: text, url" in warnings[0]
+    assert pipeline.stats is not None
+    assert pipeline.stats.get_value("cleaner/items_missing_text_field") == 3
+    assert pipeline.stats.get_value("cleaner/items_without_text") == 3
+
+
 def test_disabled_pipeline_is_not_configured() -> None:
     with pytest.raises(NotConfigured):
         _pipeline(CLEANER_ENABLED=False)

@@ -19,8 +19,9 @@ Settings (all optional):
 
 Dict items and ``scrapy.Item`` objects (anything ``itemadapter`` knows) work. An item whose text
 field is missing or not a string passes through untouched and is counted in the
-``cleaner/items_without_text`` stat. When the spider closes, the summary is logged and the
-counts go into the crawler stats: ``cleaner/documents_read``, ``cleaner/documents_changed``,
+``cleaner/items_without_text`` stat (those without the field at all also in
+``cleaner/items_missing_text_field``, with a warning logged once per crawl). When the spider
+closes, the summary is logged and the counts go into the crawler stats: ``cleaner/documents_read``, ``cleaner/documents_changed``,
 ``cleaner/documents_unchanged``, ``cleaner/chars_removed``, and per rule ``cleaner/rule/<id>``
 (edits), ``cleaner/held_back/<id>`` and ``cleaner/timed_out/<id>``. The full ``Report`` is
 ``pipeline.report``.
@@ -72,6 +73,7 @@ class CleanerPipeline:
         self.source = source
         self.report = Report()
         self.items_without_text = 0
+        self.warned_missing_field = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CleanerPipeline:
@@ -106,6 +108,19 @@ class CleanerPipeline:
             self.items_without_text += 1
             if self.stats is not None:
                 self.stats.inc_value("cleaner/items_without_text")
+            missing = self.fields.text not in adapter
+            if missing and not self.warned_missing_field:
+                # Once per crawl: a misnamed CLEANER_TEXT_FIELD would otherwise clean nothing
+                # without a word.
+                self.warned_missing_field = True
+                logger.warning(
+                    "cleaner: an item has no field %r, so it was not cleaned; set "
+                    "CLEANER_TEXT_FIELD to the field that holds the text (fields: %s)",
+                    self.fields.text,
+                    ", ".join(sorted(map(str, adapter.keys()))) or "none",
+                )
+            if missing and self.stats is not None:
+                self.stats.inc_value("cleaner/items_missing_text_field")
             return item
         if outcome.changed:
             adapter[self.fields.text] = outcome.result.text
