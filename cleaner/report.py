@@ -278,9 +278,14 @@ class Report:
         seconds = self.timings.get("total", sum(self.timings.values()))
         took = f" in {seconds:.1f} s" if seconds else ""
         rejected = f", {_n(self.documents_rejected)} rejected" if self.documents_rejected else ""
+        skipped = (
+            f"; {_n(self.files_skipped)} files skipped as already complete (--resume)"
+            if self.files_skipped
+            else ""
+        )
         return (
             f"{_n(self.documents_read)} documents{files}: {_n(self.documents_changed)} changed, "
-            f"{_n(self.documents_unchanged)} unchanged{rejected}{took}"
+            f"{_n(self.documents_unchanged)} unchanged{rejected}{took}{skipped}"
         )
 
     def _chars_line(self) -> str:

@@ -383,6 +383,17 @@ def test_resume_skips_outputs_already_complete(tmp_path: Path):
     assert run("clean", str(tmp_path / "in"), "-o", str(out), "--resume", "-q").exit_code == 0
     assert (out / "a.txt").read_text() == "kept as it was\n"
     assert (out / "b.txt").read_text() == CLEAN_ARTICLE
+    (out / "b.txt").unlink()
+    resumed = run("clean", str(tmp_path / "in"), "-o", str(out), "--resume")
+    assert "1 files skipped as already complete (--resume)" in resumed.stderr
+
+
+def test_an_unknown_file_type_names_what_is_read_without_a_missing_option(tmp_path: Path):
+    (tmp_path / "notes.md").write_text("Notes.\n")
+    result = run("check", str(tmp_path / "notes.md"), "--isolated")
+    assert result.exit_code == 2
+    assert "unknown file type" in result.stderr and "stdin is read as JSONL" in result.stderr
+    assert "--format" not in result.stderr
 
 
 @pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGINT"])

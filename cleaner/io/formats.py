@@ -97,7 +97,7 @@ def detect_format(path: str | Path) -> Format:
         raise InputError(
             path,
             f"unknown file type; cleaner reads {', '.join(KNOWN_SUFFIXES)} "
-            "(rename the file, or pass --format for stdin)",
+            "(rename the file to one of these; stdin is read as JSONL, compressed or not)",
         )
     return fmt
 
