@@ -155,8 +155,11 @@ def clean(
         if inputs != ["-"]:
             raise typer.BadParameter("give -o OUTPUT (a file, a directory or -)", param_hint="-o")
         output = "-"
-    planned = plan_files(
-        inputs, None if diff else output, compression=compression.value if compression else None
+    planned = _plan(
+        inputs,
+        None if diff else output,
+        quiet,
+        compression=compression.value if compression else None,
     )
     options = RunOptions(
         jobs=jobs, on_error=on_error.value, rejects=rejects, resume=resume, check=diff, txt=txt
@@ -188,7 +191,7 @@ def check(
     """Report residue as path:line:col: rule-id: snippet; write nothing. Exit 1 on findings."""
     found: list[dict[str, Any]] = []
     report = _run(
-        plan_files(inputs, None),
+        _plan(inputs, None, quiet),
         settings,
         RunOptions(jobs=jobs, check=True, txt=txt),
         [lambda outcome: found.extend(render.findings(outcome))],
@@ -208,7 +211,7 @@ def check(
 def fix(inputs: Inputs, jobs: JobsOpt = 1, quiet: QuietOpt = False, *, settings: Settings) -> int:
     """Clean files in place, atomically. Exit 1 if anything changed (re-stage and commit)."""
     options = RunOptions(jobs=jobs, check=True)
-    report = _run(plan_files(inputs, in_place=True), settings, options, [])
+    report = _run(_plan(inputs, None, quiet, in_place=True), settings, options, [])
     if not quiet:
         for path, stats in report.files.items():
             if stats.changed:
@@ -275,7 +278,7 @@ def learn(
     settings: Settings,
 ) -> int:
     """Write a pack per host of the lines it repeats across its documents, for review."""
-    planned = plan_files(inputs, None)
+    planned = _plan(inputs, None, quiet)
     refuse_stdin(planned, "learn reads its input twice (counts, then examples)")
     stats, found = learn_files(
         planned, fields_of(settings), min_docs=min_docs, min_share=min_share, hosts=hosts or ()
@@ -352,6 +355,15 @@ def _run(
     with render.progress([job.source for job in planned], stderr, quiet) as advance:
         told = Listeners(tell if listeners else None, advance)
         return run(planned, settings.cleaner(), fields_of(settings), options, told)
+
+
+def _plan(inputs: Sequence[str], output: str | None, quiet: bool, **options: Any) -> list[FileJob]:
+    """The planned files; the files a directory holds of no known type are said, not hidden."""
+    skipped: list[str] = []
+    planned = plan_files(inputs, output, skipped=skipped, **options)
+    if skipped and not quiet:
+        stderr.print(escape(render.skipped(skipped)))
+    return planned
 
 
 def _write(lines: Callable[[Outcome], Iterator[str]]) -> Listener:

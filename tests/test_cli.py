@@ -481,3 +481,28 @@ def test_rules_test_help_names_only_its_own_options():
     result = run("rules", "test", "-h")
     assert "--rules" not in result.stdout
     assert "Load only the packs given as arguments." in result.stdout
+
+
+def test_json_shards_are_read_and_unknown_files_are_said_not_hidden(tmp_path: Path):
+    import gzip
+
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    row = {"id": "1", "text": ARTICLE}
+    (shards / "part-0.json.gz").write_bytes(gzip.compress(jsonl(row).encode()))
+    (shards / "part-1.json.bz2").write_bytes(b"BZh9")
+    (shards / "notes.csv").write_text("a,b\n")
+    result = run("clean", str(shards), "-o", str(tmp_path / "out"), "--isolated")
+    assert result.exit_code == 0, result.stderr
+    cleaned = gzip.decompress((tmp_path / "out" / "part-0.json.gz").read_bytes()).decode()
+    assert json.loads(cleaned)["text"] == CLEAN_ARTICLE
+    assert "skipped 2 file(s) of no known type" in result.stderr
+    assert "notes.csv" in result.stderr and "part-1.json.bz2" in result.stderr
+    assert ".bz2 and .xz files must be decompressed first" in result.stderr
+
+
+def test_a_json_file_holding_one_document_says_it_is_read_as_json_lines(tmp_path: Path):
+    (tmp_path / "doc.json").write_text('{\n  "text": "One."\n}\n')
+    result = run("check", str(tmp_path / "doc.json"), "--isolated")
+    assert result.exit_code == 2
+    assert "doc.json:1" in result.stderr and "read as JSON Lines" in result.stderr

@@ -157,9 +157,11 @@ class JsonlCodec:
         try:
             return json.loads(line.removeprefix(BOM))
         except json.JSONDecodeError as e:
+            whole = " (a .json file is read as JSON Lines, one object per line)"
             self._fail(
                 record,
-                f"malformed JSON at column {e.colno}: {e.msg}; fix the line",
+                f"malformed JSON at column {e.colno}: {e.msg}; fix the line"
+                + (whole if ".json" in record.path and ".jsonl" not in record.path else ""),
             )
         except RecursionError:
             self._fail(record, "JSON nested too deeply to read")

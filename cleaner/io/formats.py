@@ -19,7 +19,13 @@ Compression = Literal["none", "gzip", "zstd"]
 KINDS: tuple[Kind, ...] = ("txt", "jsonl", "parquet")
 COMPRESSIONS: tuple[Compression, ...] = ("none", "gzip", "zstd")
 
-_KIND_SUFFIXES: dict[str, Kind] = {".txt": "txt", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+# .json too: corpus shards named *.json.gz (dolma's) hold JSON Lines.
+_KIND_SUFFIXES: dict[str, Kind] = {
+    ".txt": "txt",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+}
 _COMPRESSION_SUFFIXES: dict[str, Compression] = {".gz": "gzip", ".zst": "zstd"}
 _SUFFIX_OF: dict[Compression, str] = {"none": "", "gzip": ".gz", "zstd": ".zst"}
 

@@ -66,6 +66,7 @@ def plan_files(
     in_place: bool = False,
     input_format: Format | None = None,
     compression: Compression | None = None,
+    skipped: list[str] | None = None,
 ) -> list[FileJob]:
     """Plan the work for ``inputs`` (files, directories, or ``"-"`` alone for stdin).
 
@@ -76,7 +77,8 @@ def plan_files(
     itself (``cleaner fix``). ``input_format`` overrides name-based detection (needed for
     stdin that is not JSONL). ``compression`` overrides the output compression, which
     otherwise follows the input's. Empty files are fine (see ``read_records``); an input
-    directory with no known files is an error.
+    directory with no known files is an error. Files of a directory that are not of a known
+    type are left out, and added to ``skipped`` where it is given.
     """
     if not inputs:
         raise ConfigError("no inputs given; pass files, directories or - for stdin")
@@ -84,7 +86,8 @@ def plan_files(
         raise ConfigError("in-place cleaning writes each input back; do not also give an output")
     if any(str(p) == STDIN for p in inputs):
         return [_plan_stdin(inputs, output, in_place, input_format, compression)]
-    sources = _dedupe([s for p in inputs for s in _expand(Path(p), input_format)])
+    left_out: list[str] = [] if skipped is None else skipped
+    sources = _dedupe([s for p in inputs for s in _expand(Path(p), input_format, left_out)])
     jobs = _targets(sources, inputs, output, in_place, compression)
     _check_collisions(jobs)
     return jobs
@@ -123,10 +126,10 @@ def _suffix(fmt: Format) -> str:
     )
 
 
-def _expand(path: Path, input_format: Format | None) -> list[_Source]:
+def _expand(path: Path, input_format: Format | None, skipped: list[str]) -> list[_Source]:
     """The sources one command-line path stands for."""
     if path.is_dir():
-        return _scan(path, input_format)
+        return _scan(path, input_format, skipped)
     if not path.exists():
         raise InputError(path, "no such file or directory; check the path")
     if not os.access(path, os.R_OK):
@@ -135,8 +138,9 @@ def _expand(path: Path, input_format: Format | None) -> list[_Source]:
     return [_Source(path, Path(path.name), fmt, from_directory=False)]
 
 
-def _scan(root: Path, input_format: Format | None) -> list[_Source]:
-    """Known-format files under ``root``, recursively, sorted; unreadable entries are errors."""
+def _scan(root: Path, input_format: Format | None, skipped: list[str]) -> list[_Source]:
+    """Known-format files under ``root``, recursively, sorted; unreadable entries are errors,
+    other files go to ``skipped``."""
     found: list[_Source] = []
     unreadable: list[str] = []
 
@@ -148,7 +152,10 @@ def _scan(root: Path, input_format: Format | None) -> list[_Source]:
         for name in files:
             path = Path(directory) / name
             fmt = input_format if input_format is not None else format_from_name(name)
-            if name.startswith(".") or fmt is None:
+            if name.startswith("."):
+                continue
+            if fmt is None:
+                skipped.append(str(path))
                 continue
             if not os.access(path, os.R_OK):
                 unreadable.append(str(path))
