@@ -188,15 +188,19 @@ def check(
     settings: Settings,
     txt: TxtMeta,
 ) -> int:
-    """Report residue as path:line:col: rule-id: snippet; write nothing. Exit 1 on findings."""
+    """Report residue as path:line:col: rule-id: snippet; write nothing. Exit 1 on findings,
+    2 if a record or a file could not be read (every file's findings are printed first)."""
     found: list[dict[str, Any]] = []
+    # Skip, not fail: a bad record or file must not hide the findings of the others.
     report = _run(
         _plan(inputs, None, quiet),
         settings,
-        RunOptions(jobs=jobs, check=True, txt=txt),
+        RunOptions(jobs=jobs, check=True, txt=txt, on_error="skip"),
         [lambda outcome: found.extend(render.findings(outcome))],
     )
     sys.stdout.writelines(render.findings_text(found, output_format))
+    for problem in [*report.rejections, *report.errors]:
+        stderr.print(f"cleaner: error: {escape(str(problem))}")
     if not quiet and output_format is OutputFormat.text:
         stderr.print(
             f"{len(found)} finding(s) in {report.documents_changed} of "

@@ -506,3 +506,14 @@ def test_a_json_file_holding_one_document_says_it_is_read_as_json_lines(tmp_path
     result = run("check", str(tmp_path / "doc.json"), "--isolated")
     assert result.exit_code == 2
     assert "doc.json:1" in result.stderr and "read as JSON Lines" in result.stderr
+
+
+def test_check_prints_every_files_findings_past_a_bad_one_then_exits_2(tmp_path: Path):
+    (tmp_path / "a-bad.jsonl").write_text(jsonl({"text": PLAIN}) + "not json\n")
+    (tmp_path / "b-good.jsonl").write_text(jsonl({"text": ARTICLE}))
+    result = run(
+        "check", str(tmp_path / "a-bad.jsonl"), str(tmp_path / "b-good.jsonl"), "--isolated"
+    )
+    assert result.exit_code == 2
+    assert "b-good.jsonl:1:" in result.stdout  # the good file's findings are all there
+    assert "a-bad.jsonl:2: malformed JSON" in result.stderr
