@@ -196,7 +196,7 @@ def check(
         _plan(inputs, None, quiet),
         settings,
         RunOptions(jobs=jobs, check=True, txt=txt, on_error="skip"),
-        [lambda outcome: found.extend(render.findings(outcome))],
+        [lambda outcome: found.extend(render.findings(outcome, settings.text_key))],
     )
     sys.stdout.writelines(render.findings_text(found, output_format))
     for problem in [*report.rejections, *report.errors]:

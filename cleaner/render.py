@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 
+from cleaner.io.codecs import text_column
 from cleaner.pipeline import Outcome, Progress
 from cleaner.report import Report
 from cleaner.rulespec import PackSpec
@@ -81,15 +82,19 @@ def snippet(text: str, span: Span, width: int = 60) -> str:
     return removed + (f" -> {span.replacement.strip()!r}" if span.replacement.strip() else "")
 
 
-def findings(outcome: Outcome) -> Iterator[dict[str, Any]]:
-    """One finding per edit of a changed outcome: path, line, col, rule and snippet."""
+def findings(outcome: Outcome, text_key: str = "text") -> Iterator[dict[str, Any]]:
+    """One finding per edit of a changed outcome: path, line, col (in the file's line, for
+    annotations), offset (in the text), rule and snippet."""
     doc, result = _changed(outcome)
     for span in result.spans:
         line, col = position(outcome, span)
+        if not outcome.record.whole:
+            col = text_column(outcome.record.raw, text_key, span.start) or col
         yield {
             "path": outcome.path,
             "line": line,
             "col": col,
+            "offset": span.start,
             "rule": span.rule_id,
             "snippet": snippet(doc.text, span),
         }

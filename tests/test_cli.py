@@ -80,8 +80,11 @@ def test_check_prints_findings_and_exits_1(corpus: Path):
     result = run("check", str(corpus))
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
+    # The column is in the file's line (as annotations need), not an offset in the text value.
+    first_line = corpus.read_text(encoding="utf-8").splitlines()[0]
+    col = first_line.index("Harbour bridge", first_line.index("Harbour bridge") + 1) + 1
     assert (
-        f"{corpus}:1:49: generic.repeated-title: Harbour bridge reopens after a year of repairs"
+        f"{corpus}:1:{col}: generic.repeated-title: Harbour bridge reopens after a year of repairs"
         in lines
     )
     assert any(
@@ -103,6 +106,12 @@ def test_check_in_github_and_json_formats(corpus: Path):
     assert github.stdout.startswith(f"::warning file={corpus},line=1,col=")
     findings = json.loads(run("check", str(corpus), "--output-format", "json").stdout)
     assert {f["rule"] for f in findings} >= {"generic.repeated-title", "generic.advertisement"}
+    # col is where the edit starts in the file's line; offset, where it starts in the text.
+    lines = corpus.read_text(encoding="utf-8").splitlines()
+    texts = [json.loads(line)["text"] for line in lines]
+    for f in findings:
+        start = texts[f["line"] - 1][f["offset"] :]
+        assert json.dumps(start)[1:9] == lines[f["line"] - 1][f["col"] - 1 :][:8]
 
 
 def test_check_writes_nothing(corpus: Path):

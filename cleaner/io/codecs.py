@@ -252,6 +252,30 @@ def _value_span(line: str, key: str) -> tuple[int, int] | None:
         i = after.end()
 
 
+def text_column(raw: bytes, key: str, offset: int) -> int | None:
+    """The 1-based column, in the JSON line ``raw``, of the text value's character at
+    ``offset``: escapes (``\\n``, ``\\u00e9``, surrogate pairs) widen the line, so the
+    offset alone points elsewhere. None where the line or key cannot be mapped."""
+    try:
+        line = raw.decode("utf-8").removeprefix(BOM)
+        found = _value_span(line, key)
+    except (UnicodeDecodeError, ValueError, IndexError):
+        return None
+    if found is None or line[found[0]] != '"':
+        return None
+    j = found[0] + 1
+    for _ in range(offset):
+        if line[j] != "\\":
+            j += 1
+        elif line[j + 1] != "u":
+            j += 2
+        elif 0xD800 <= int(line[j + 2 : j + 6], 16) < 0xDC00 and line[j + 6 : j + 8] == "\\u":
+            j += 12  # a surrogate pair is one character of the text
+        else:
+            j += 6
+    return j + 1 + (len(BOM) if raw.startswith(BOM_BYTES) else 0)
+
+
 def _crlf(data: bytes) -> bool:
     """True if every newline is CRLF (the text is then cleaned with ``\\n`` and restored)."""
     newlines = data.count(b"\n")
