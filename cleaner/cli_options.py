@@ -35,6 +35,8 @@ class CompressionChoice(StrEnum):
     none = "none"
     gzip = "gzip"
     zstd = "zstd"
+    bzip2 = "bzip2"
+    xz = "xz"
 
 
 class OnErrorChoice(StrEnum):

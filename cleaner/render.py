@@ -230,11 +230,9 @@ def _domains(domains: tuple[str, ...], shown: int = 2) -> str:
 def skipped(paths: list[str], shown: int = 5) -> str:
     """The warning for files of a directory that are not read."""
     names = ", ".join(paths[:shown]) + (", ..." if len(paths) > shown else "")
-    packed = any(p.endswith((".bz2", ".xz")) for p in paths)
-    hint = "; .bz2 and .xz files must be decompressed first" if packed else ""
     return (
         f"cleaner: skipped {len(paths)} file(s) of no known type: {names} (read: .txt, .jsonl, "
-        f".ndjson, .json, each plain, .gz or .zst, and .parquet{hint})"
+        ".ndjson, .json, each plain, .gz, .zst, .bz2 or .xz, and .parquet)"
     )
 
 

@@ -492,22 +492,37 @@ def test_rules_test_help_names_only_its_own_options():
     assert "Load only the packs given as arguments." in result.stdout
 
 
-def test_json_shards_are_read_and_unknown_files_are_said_not_hidden(tmp_path: Path):
+def test_json_bz2_and_xz_shards_are_read_and_unknown_files_are_said_not_hidden(tmp_path: Path):
+    import bz2
     import gzip
+    import lzma
 
     shards = tmp_path / "shards"
     shards.mkdir()
-    row = {"id": "1", "text": ARTICLE}
-    (shards / "part-0.json.gz").write_bytes(gzip.compress(jsonl(row).encode()))
-    (shards / "part-1.json.bz2").write_bytes(b"BZh9")
+    data = jsonl({"id": "1", "text": ARTICLE}).encode()
+    packed = {"part-0.json.gz": gzip.compress, "part-1.jsonl.bz2": bz2.compress}
+    packed["part-2.json.xz"] = lzma.compress
+    for name, compress in packed.items():
+        (shards / name).write_bytes(compress(data))
     (shards / "notes.csv").write_text("a,b\n")
     result = run("clean", str(shards), "-o", str(tmp_path / "out"), "--isolated")
     assert result.exit_code == 0, result.stderr
-    cleaned = gzip.decompress((tmp_path / "out" / "part-0.json.gz").read_bytes()).decode()
-    assert json.loads(cleaned)["text"] == CLEAN_ARTICLE
-    assert "skipped 2 file(s) of no known type" in result.stderr
-    assert "notes.csv" in result.stderr and "part-1.json.bz2" in result.stderr
-    assert ".bz2 and .xz files must be decompressed first" in result.stderr
+    unpack = {"part-0.json.gz": gzip, "part-1.jsonl.bz2": bz2, "part-2.json.xz": lzma}
+    for name, module in unpack.items():  # each written back in its own compression
+        cleaned = module.decompress((tmp_path / "out" / name).read_bytes()).decode()
+        assert json.loads(cleaned)["text"] == CLEAN_ARTICLE, name
+    assert "skipped 1 file(s) of no known type" in result.stderr and "notes.csv" in result.stderr
+
+
+def test_a_truncated_xz_file_is_an_error_not_a_shorter_corpus(tmp_path: Path):
+    import lzma
+
+    whole = lzma.compress(jsonl(*({"text": ARTICLE} for _ in range(200))).encode())
+    (tmp_path / "cut.jsonl.xz").write_bytes(whole[: len(whole) // 2])
+    result = run("clean", str(tmp_path / "cut.jsonl.xz"), "-o", str(tmp_path / "out.jsonl.xz"))
+    assert result.exit_code == 2
+    assert "cut.jsonl.xz" in result.stderr
+    assert not (tmp_path / "out.jsonl.xz").exists()
 
 
 def test_a_json_file_holding_one_document_says_it_is_read_as_json_lines(tmp_path: Path):

@@ -1,4 +1,6 @@
-"""Streaming (de)compression: gzip and zstd layers over binary files, never whole-file.
+"""Streaming (de)compression: gzip, zstd, bzip2 and xz layers over binary files, never
+whole-file. bzip2 and xz are the standard library's; like gzip they raise EOFError at a
+truncated end.
 
 zstandard's own ``stream_reader`` returns short data at a truncated end without complaint, so
 reading uses a small raw reader over ``decompressobj`` that knows whether the last frame ended.
@@ -7,8 +9,10 @@ A truncated download must be an error, not a silently shorter corpus.
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import io
+import lzma
 import zlib
 from typing import BinaryIO, cast
 
@@ -27,6 +31,7 @@ DECOMPRESSION_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
     zlib.error,
     zstandard.ZstdError,
+    lzma.LZMAError,
 )
 
 
@@ -78,6 +83,11 @@ def open_decompressed(raw: BinaryIO, compression: Compression) -> BinaryIO:
         return cast(BinaryIO, gzip.GzipFile(fileobj=raw, mode="rb"))
     if compression == "zstd":
         return cast(BinaryIO, io.BufferedReader(_ZstdRawReader(raw), buffer_size=READ_CHUNK))
+    # Given a file object, BZ2File and LZMAFile leave it open when they close.
+    if compression == "bzip2":
+        return cast(BinaryIO, bz2.BZ2File(raw, mode="rb"))
+    if compression == "xz":
+        return cast(BinaryIO, lzma.LZMAFile(raw, mode="rb"))
     return raw
 
 
@@ -95,6 +105,10 @@ def open_compressed(raw: BinaryIO, compression: Compression) -> BinaryIO:
     if compression == "zstd":
         cctx = zstandard.ZstdCompressor(level=ZSTD_LEVEL, write_checksum=True)
         return cast(BinaryIO, cctx.stream_writer(raw, closefd=False))
+    if compression == "bzip2":
+        return cast(BinaryIO, bz2.BZ2File(raw, mode="wb"))
+    if compression == "xz":
+        return cast(BinaryIO, lzma.LZMAFile(raw, mode="wb"))
     return cast(BinaryIO, _Unclosing(raw))
 
 

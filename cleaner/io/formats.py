@@ -14,10 +14,10 @@ from typing import Literal
 from cleaner.errors import ConfigError, InputError
 
 Kind = Literal["txt", "jsonl", "parquet"]
-Compression = Literal["none", "gzip", "zstd"]
+Compression = Literal["none", "gzip", "zstd", "bzip2", "xz"]
 
 KINDS: tuple[Kind, ...] = ("txt", "jsonl", "parquet")
-COMPRESSIONS: tuple[Compression, ...] = ("none", "gzip", "zstd")
+COMPRESSIONS: tuple[Compression, ...] = ("none", "gzip", "zstd", "bzip2", "xz")
 
 # .json too: corpus shards named *.json.gz (dolma's) hold JSON Lines.
 _KIND_SUFFIXES: dict[str, Kind] = {
@@ -26,16 +26,31 @@ _KIND_SUFFIXES: dict[str, Kind] = {
     ".ndjson": "jsonl",
     ".json": "jsonl",
 }
-_COMPRESSION_SUFFIXES: dict[str, Compression] = {".gz": "gzip", ".zst": "zstd"}
-_SUFFIX_OF: dict[Compression, str] = {"none": "", "gzip": ".gz", "zstd": ".zst"}
+_COMPRESSION_SUFFIXES: dict[str, Compression] = {
+    ".gz": "gzip",
+    ".zst": "zstd",
+    ".bz2": "bzip2",
+    ".xz": "xz",
+}
+_SUFFIX_OF: dict[Compression, str] = {
+    "none": "",
+    "gzip": ".gz",
+    "zstd": ".zst",
+    "bzip2": ".bz2",
+    "xz": ".xz",
+}
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+BZIP2_MAGIC = b"BZh"
+# After "BZh" and the level: a block (pi's digits) or, for an empty stream, the end (sqrt pi).
+_BZIP2_BLOCKS = (b"1AY&SY", b"\x17rE8P\x90")
+XZ_MAGIC = b"\xfd7zXZ\x00"
 PARQUET_MAGIC = b"PAR1"
 
 #: Every name ending `cleaner` reads, for messages and directory scans.
 KNOWN_SUFFIXES: tuple[str, ...] = (
-    *(k + c for k in _KIND_SUFFIXES for c in ("", ".gz", ".zst")),
+    *(k + c for k in _KIND_SUFFIXES for c in ("", *_COMPRESSION_SUFFIXES)),
     ".parquet",
 )
 
@@ -114,6 +129,10 @@ def sniff_compression(head: bytes) -> Compression:
         return "gzip"
     if head.startswith(ZSTD_MAGIC) or _is_zstd_skippable(head):
         return "zstd"
+    if head.startswith(BZIP2_MAGIC) and head[4:10] in _BZIP2_BLOCKS and head[3:4].isdigit():
+        return "bzip2"
+    if head.startswith(XZ_MAGIC):
+        return "xz"
     return "none"
 
 
@@ -122,7 +141,13 @@ def _is_zstd_skippable(head: bytes) -> bool:
     return len(head) >= 4 and head[1:4] == b"\x2a\x4d\x18" and head[0] & 0xF0 == 0x50
 
 
-_NAMES: dict[Compression, str] = {"none": "uncompressed", "gzip": "gzip", "zstd": "zstd"}
+_NAMES: dict[Compression, str] = {
+    "none": "uncompressed",
+    "gzip": "gzip",
+    "zstd": "zstd",
+    "bzip2": "bzip2",
+    "xz": "xz",
+}
 
 
 def confirm_format(path: str | Path, fmt: Format, head: bytes) -> None:

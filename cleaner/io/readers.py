@@ -23,7 +23,7 @@ from cleaner.io.formats import Compression, Format, confirm_format, detect_forma
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
-_HEAD = 8
+_HEAD = 16  # enough for every magic number, bzip2's block magic included
 #: About this many bytes of whole lines per block: 1 MB keeps pickling cheap and a -j 2
 #: run's process tree, with two blocks per worker in flight, well under 200 MB.
 BLOCK_BYTES = 1 << 20
