@@ -201,3 +201,47 @@ def test_one_compute_cleans_each_partition_once(cleaner: Cleaner) -> None:
     with pytest.warns(UserWarning, match="mixed collections"):
         out, merged = dask.compute(frame, report, scheduler="sync")
     assert counting.calls == merged.documents_read == 32 and len(out) == 40
+
+
+def test_a_worker_in_another_directory_cleans_with_a_relative_pack_path(
+    tmp_path: Any, monkeypatch: Any
+) -> None:
+    """A remote worker does not share the client's working directory: the pack a client loaded
+    by a relative path reaches it as specs, not as a path it would fail to open."""
+    import subprocess
+
+    client_dir, worker_dir = tmp_path / "client", tmp_path / "worker"
+    client_dir.mkdir()
+    worker_dir.mkdir()
+    (client_dir / "local.toml").write_text(
+        '[pack]\nid = "local"\n[[rule]]\nid = "sponsor"\nkind = "line"\n'
+        "pattern = 'Sponsored by [A-Z][a-z]+\\.'\nrequires = [\"Sponsored by\"]\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(client_dir)
+    cleaner = Cleaner.load(["local.toml"], default_rules=False)
+    with LocalCluster(
+        n_workers=0,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard": False},
+        silence_logs=40,
+    ) as cluster:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_worker", cluster.scheduler_address,
+             "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"],
+            cwd=worker_dir,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            with Client(cluster) as c:
+                c.wait_for_workers(1, timeout=TIMEOUT)
+                text = "The race starts at noon on Saturday by the river.\nSponsored by Acme.\n"
+                bag = db.from_sequence([{"text": text}], npartitions=1)
+                (row,) = clean_bag(bag, cleaner).compute(timeout=TIMEOUT)
+        finally:
+            worker.terminate()
+            worker.wait(30)
+    assert row["text"] == "The race starts at noon on Saturday by the river.\n"
