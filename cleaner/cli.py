@@ -155,10 +155,10 @@ def clean(
         if inputs != ["-"]:
             raise typer.BadParameter("give -o OUTPUT (a file, a directory or -)", param_hint="-o")
         output = "-"
-    planned = _plan(
+    planned, not_read = _plan(
         inputs,
         None if diff else output,
-        quiet,
+        True,  # the summary lists them
         compression=compression.value if compression else None,
     )
     options = RunOptions(
@@ -168,6 +168,7 @@ def clean(
         show_diff = _write(render.diff) if diff else None
         listeners = [f for f in (write_spans, show_diff) if f is not None]
         report = _run(planned, settings, options, listeners, quiet=quiet)
+    report.files_not_read = not_read
     if report_path is not None:
         with AtomicOutput(report_path) as out:
             out.write(json.dumps(report.to_dict(), indent=2).encode() + b"\n")
@@ -193,7 +194,7 @@ def check(
     found: list[dict[str, Any]] = []
     # Skip, not fail: a bad record or file must not hide the findings of the others.
     report = _run(
-        _plan(inputs, None, quiet),
+        _plan(inputs, None, quiet)[0],
         settings,
         RunOptions(jobs=jobs, check=True, txt=txt, on_error="skip"),
         [lambda outcome: found.extend(render.findings(outcome, settings.text_key))],
@@ -215,7 +216,7 @@ def check(
 def fix(inputs: Inputs, jobs: JobsOpt = 1, quiet: QuietOpt = False, *, settings: Settings) -> int:
     """Clean files in place, atomically. Exit 1 if anything changed (re-stage and commit)."""
     options = RunOptions(jobs=jobs, check=True)
-    report = _run(_plan(inputs, None, quiet, in_place=True), settings, options, [])
+    report = _run(_plan(inputs, None, quiet, in_place=True)[0], settings, options, [])
     if not quiet:
         for path, stats in report.files.items():
             if stats.changed:
@@ -282,7 +283,7 @@ def learn(
     settings: Settings,
 ) -> int:
     """Write a pack per host of the lines it repeats across its documents, for review."""
-    planned = _plan(inputs, None, quiet)
+    planned = _plan(inputs, None, quiet)[0]
     refuse_stdin(planned, "learn reads its input twice (counts, then examples)")
     stats, found = learn_files(
         planned, fields_of(settings), min_docs=min_docs, min_share=min_share, hosts=hosts or ()
@@ -361,13 +362,16 @@ def _run(
         return run(planned, settings.cleaner(), fields_of(settings), options, told)
 
 
-def _plan(inputs: Sequence[str], output: str | None, quiet: bool, **options: Any) -> list[FileJob]:
-    """The planned files; the files a directory holds of no known type are said, not hidden."""
+def _plan(
+    inputs: Sequence[str], output: str | None, quiet: bool, **options: Any
+) -> tuple[list[FileJob], list[str]]:
+    """The planned files, and the files of input directories that are of no known type (said
+    on stderr here unless ``quiet``: they are not hidden)."""
     skipped: list[str] = []
     planned = plan_files(inputs, output, skipped=skipped, **options)
     if skipped and not quiet:
         stderr.print(escape(render.skipped(skipped)))
-    return planned
+    return planned, skipped
 
 
 def _write(lines: Callable[[Outcome], Iterator[str]]) -> Listener:

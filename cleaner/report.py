@@ -113,7 +113,8 @@ class Report:
     """Counters for one run (or one file, or one worker's share: ``merge`` adds them up).
 
     ``check`` makes changed documents a finding (return code 1); see the module docstring.
-    ``files_skipped`` counts files a ``--resume`` run found already complete.
+    ``files_skipped`` counts files a ``--resume`` run found already complete;
+    ``files_not_read`` are the files of an input directory that are of no known type.
     """
 
     check: bool = False
@@ -124,6 +125,7 @@ class Report:
     chars_read: int = 0
     chars_removed: int = 0
     files_skipped: int = 0
+    files_not_read: list[str] = field(default_factory=list)
     rules: dict[str, RuleStats] = field(default_factory=dict)
     files: dict[str, FileStats] = field(default_factory=dict)
     rejections: list[Rejection] = field(default_factory=list)
@@ -212,6 +214,7 @@ class Report:
         room = MAX_LISTED - len(self.rejections)
         self.rejections.extend(other.rejections[: max(room, 0)])
         self.errors.extend(other.errors)
+        self.files_not_read.extend(other.files_not_read)
         for name, seconds in other.timings.items():
             self.add_time(name, seconds)
         return self
@@ -257,6 +260,7 @@ class Report:
             "rules": {k: _rule_dict(v) for k, v in sorted(self.rules.items())},
             "files": {k: _file_dict(v) for k, v in sorted(self.files.items())},
             "files_skipped": self.files_skipped,
+            "files_not_read": sorted(self.files_not_read),
             "rejections": [
                 {"path": r.path, "line": r.line, "reason": r.reason} for r in self.rejections
             ],
@@ -271,6 +275,8 @@ class Report:
         lines += self._rule_lines()
         lines += _listed("rejected", [str(r) for r in self.rejections], self.documents_rejected)
         lines += _listed("failed", [str(e) for e in self.errors], len(self.errors))
+        not_read = self.files_not_read
+        lines += _listed("not read (no known type)", sorted(not_read), len(not_read))
         return "\n".join(line for line in lines if line)
 
     def _headline(self) -> str:

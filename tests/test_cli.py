@@ -511,7 +511,13 @@ def test_json_bz2_and_xz_shards_are_read_and_unknown_files_are_said_not_hidden(t
     for name, module in unpack.items():  # each written back in its own compression
         cleaned = module.decompress((tmp_path / "out" / name).read_bytes()).decode()
         assert json.loads(cleaned)["text"] == CLEAN_ARTICLE, name
-    assert "skipped 1 file(s) of no known type" in result.stderr and "notes.csv" in result.stderr
+    assert "not read (no known type): " in result.stderr and "notes.csv" in result.stderr
+    report = tmp_path / "report.json"
+    again = run("clean", str(shards), "-o", str(tmp_path / "o2"), "--report", str(report), "-q")
+    assert again.exit_code == 0
+    assert json.loads(report.read_text())["files_not_read"] == [str(shards / "notes.csv")]
+    checked = run("check", str(shards), "--isolated")
+    assert "skipped 1 file(s) of no known type" in checked.stderr
 
 
 def test_a_truncated_xz_file_is_an_error_not_a_shorter_corpus(tmp_path: Path):
