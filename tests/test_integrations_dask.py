@@ -67,7 +67,7 @@ def client() -> Iterator[Client]:
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0",  # its HTTP server on loopback, any port
             silence_logs=40,
         ) as cluster,
         Client(cluster, timeout="30s") as client,
@@ -224,8 +224,7 @@ def test_a_worker_in_another_directory_cleans_with_a_relative_pack_path(
         n_workers=0,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
-        scheduler_kwargs={"dashboard": False},
+        dashboard_address="127.0.0.1:0",  # its HTTP server on loopback, any port
         silence_logs=40,
     ) as cluster:
         worker = subprocess.Popen(
