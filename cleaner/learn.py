@@ -112,10 +112,14 @@ class LineStats:
             merged.lines[host] = self.lines.get(host, Counter()) + other.lines.get(host, Counter())
         return merged
 
+    def floor(self, host: str, min_docs: int, min_share: float) -> float:
+        """How many of ``host``'s documents a template must occur in to be learned: at least
+        ``min_docs``, and ``min_share`` of them, and never fewer than 2."""
+        return max(2, min_docs, min_share * self.documents[host])
+
     def frequent(self, host: str, min_docs: int, min_share: float) -> dict[int, int]:
-        """Templates of ``host`` in at least ``min_docs`` (never fewer than 2) documents and
-        ``min_share`` of them, with their document counts."""
-        floor = max(2, min_docs, min_share * self.documents[host])
+        """Templates of ``host`` that reach the floor, with their document counts."""
+        floor = self.floor(host, min_docs, min_share)
         return {h: n for h, n in self.lines.get(host, Counter()).items() if n >= floor}
 
     def repeated(self, host: str) -> dict[int, int]:
@@ -177,7 +181,7 @@ def group(
     keys = sorted((k for k in seen if k in counts), key=lambda k: (-counts[k], seen[k].line))
     keys = keys[:MAX_FUZZY]
     forms = [template(seen[k].line) for k in keys]
-    floor = max(2, min_docs, min_share * total)
+    floor = stats.floor(host, min_docs, min_share)
     taken: set[int] = set()
     rules: list[Learned] = []
     for i, key in enumerate(keys):
@@ -187,7 +191,7 @@ def group(
         near = process.extract(
             forms[i], forms, scorer=fuzz.ratio, score_cutoff=FUZZY_THRESHOLD, limit=None
         )
-        alike = sorted(j for _, _, j in near if j > i and j not in taken and forms[j] != forms[i])
+        alike = sorted(j for _, _, j in near if j > i and j not in taken)
         members = [i, *alike]
         documents = sum(counts[keys[j]] for j in members)
         if documents < floor:

@@ -20,6 +20,7 @@ from cleaner.engine import Cleaner
 from cleaner.io.atomic import AtomicOutput
 from cleaner.learn import FUZZY_THRESHOLD, NO_HOST, Learned, LineStats, line_pattern, literal_of
 from cleaner.rulespec import Example, PackSpec, RuleSpec
+from cleaner.selftest import rule_alone, url_for
 
 MAX_PHRASES = 12
 MAX_CONTEXT = 160  # neighbouring lines longer than this stay out of examples
@@ -75,19 +76,15 @@ def _description(rule: Learned) -> str:
 def with_examples(pack: PackSpec, rules: list[Learned], cleaner: Cleaner) -> PackSpec:
     """Each rule with an example from its first sighting (what the rule alone makes of it) and
     a keep: a neighbouring line that no loaded rule, this pack's included, changes."""
+    # Keeps as `rules test` holds them: the rule alone, then every loaded pack and this one.
     everything = cleaner.with_ruleset(compile_packs([*cleaner.packs, pack]))
     out = []
     for spec, rule in zip(pack.rules, rules, strict=True):
-        alone = cleaner.with_ruleset(
-            compile_packs(
-                [PackSpec(pack.id, "", pack.domains, (replace(spec, enabled=True),), pack.source)]
-            ),
-            max_removal=1.0,
-        )
+        alone = rule_alone(cleaner, pack, spec)
         seen = rule.sighting
         context = [line if len(line) <= MAX_CONTEXT else "" for line in (seen.before, seen.after)]
         raw = "\n".join(part for part in (context[0], seen.line, context[1]) if part)
-        url = f"https://{pack.domains[0]}/"
+        url = url_for(pack)
         examples = (Example(raw, alone.clean(raw, url=url)),)
         keep = tuple(
             line
@@ -187,7 +184,7 @@ def summary(found: dict[str, list[Learned]], stats: LineStats) -> dict[str, Any]
         "documents_without_host": stats.documents[NO_HOST],
         "hosts_read": len([h for h in stats.documents if h != NO_HOST]),
         "hosts_learned": len(found),
-        "rules": sum(len(r) for r in found.values()),
-        "disabled": sum(sum(bool(x.unsure) for x in r) for r in found.values()),
+        "rules": sum(row["rules"] for row in hosts.values()),
+        "disabled": sum(row["disabled"] for row in hosts.values()),
         "hosts": hosts,
     }

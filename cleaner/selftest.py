@@ -33,6 +33,15 @@ def url_for(pack: PackSpec) -> str | None:
     return f"https://www.{pack.domains[0]}/article" if pack.domains else None
 
 
+def rule_alone(cleaner: Cleaner, pack: PackSpec, spec: RuleSpec) -> Cleaner:
+    """``cleaner``'s settings with ``spec`` as the only rule and no over-removal guard: what a
+    rule's examples and keeps are held to. A disabled rule is enabled here: its examples still
+    say what it would do."""
+    on = replace(spec, enabled=True)
+    alone = compile_packs([PackSpec(pack.id, "", pack.domains, (on,), pack.source)])
+    return cleaner.with_ruleset(alone, max_removal=1.0)
+
+
 def run_selftest(cleaner: Cleaner) -> Iterator[tuple[RuleSpec, Failure | None]]:
     """Yield (rule, failure or None) for every example and keep of every loaded rule.
 
@@ -42,12 +51,9 @@ def run_selftest(cleaner: Cleaner) -> Iterator[tuple[RuleSpec, Failure | None]]:
     for pack in cleaner.packs:
         url = url_for(pack)
         for spec in pack.rules:
-            # A disabled rule's examples still say what it would do once enabled.
-            on = replace(spec, enabled=True)
-            alone = compile_packs([PackSpec(pack.id, "", pack.domains, (on,), pack.source)])
-            rule_alone = cleaner.with_ruleset(alone, max_removal=1.0)
+            alone = rule_alone(cleaner, pack, spec)
             for example in spec.examples:
-                got = rule_alone.clean(example.raw, url=url)
+                got = alone.clean(example.raw, url=url)
                 failure = _failure(spec, "example", example.raw, example.clean, got)
                 if failure is not None and got == example.raw:
                     failure = replace(failure, why=_skipped(spec, example.raw))
@@ -55,7 +61,7 @@ def run_selftest(cleaner: Cleaner) -> Iterator[tuple[RuleSpec, Failure | None]]:
             for kept in spec.keep:
                 # The rule alone, without the guard: a keep the guard saves in a full run is
                 # still one the rule would take.
-                alone_got = rule_alone.clean(kept, url=url)
+                alone_got = alone.clean(kept, url=url)
                 if alone_got != kept:
                     why = "the rule itself matches it (a full run may hide that behind the guard)"
                     yield (
