@@ -170,8 +170,7 @@ def clean(
         report = _run(planned, settings, options, listeners, quiet=quiet)
     report.files_not_read = not_read
     if report_path is not None:
-        with AtomicOutput(report_path) as out:
-            out.write(json.dumps(report.to_dict(), indent=2).encode() + b"\n")
+        _write_json(report_path, report.to_dict())
     if not quiet:
         stderr.print(str(report))
     return report.return_code
@@ -291,8 +290,7 @@ def learn(
     write_packs(found, stats, output, settings.cleaner())
     learned = summary(found, stats)
     if report_path is not None:
-        with AtomicOutput(report_path) as out:
-            out.write(json.dumps(learned, indent=2, ensure_ascii=False).encode() + b"\n")
+        _write_json(report_path, learned, ascii_only=False)
     if not quiet:
         stderr.print(escape(render.learned(learned, output)), end="")
     return EXIT_OK
@@ -372,6 +370,12 @@ def _plan(
     if skipped and not quiet:
         stderr.print(escape(render.skipped(skipped)))
     return planned, skipped
+
+
+def _write_json(path: Path, data: dict[str, Any], *, ascii_only: bool = True) -> None:
+    """A command's JSON report, written atomically."""
+    with AtomicOutput(path) as out:
+        out.write(json.dumps(data, indent=2, ensure_ascii=ascii_only).encode() + b"\n")
 
 
 def _write(lines: Callable[[Outcome], Iterator[str]]) -> Listener:

@@ -11,7 +11,7 @@ group of its own mode: verbose (``(?x)``, spaces ignored, ``#`` comments) if it 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 import regex
 
@@ -19,7 +19,7 @@ from cleaner.errors import RuleFileError
 
 _NAME = regex.compile(r"[A-Z][A-Z0-9_]*")
 # An escape is read whole, so neither ``\p{L}`` nor an escaped ``\{NAME}`` is a reference.
-_TOKEN = regex.compile(r"\\[pPNxgu]\{[^}]*\}|\\.|\{([A-Z][A-Z0-9_]*)\}", regex.DOTALL)
+_TOKEN = regex.compile(rf"\\[pPNxgu]\{{[^}}]*\}}|\\.|\{{({_NAME.pattern})\}}", regex.DOTALL)
 _VERBOSE = "(?x)"
 
 
@@ -65,7 +65,7 @@ def expand(pattern: str, fragments: dict[str, str], source: str, rule_id: str) -
 
 def _substitute(
     text: str,
-    lookup: Any,
+    lookup: Callable[[str], str],
     source: str,
     field: str,
     known: dict[str, str],
@@ -83,7 +83,7 @@ def _substitute(
                 rule_id=rule_id,
                 field=field,
             )
-        return str(lookup(name))
+        return lookup(name)
 
     return _TOKEN.sub(one, text)
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from rich.markup import escape
 
 from cleaner.io.codecs import text_column
+from cleaner.io.formats import READABLE
 from cleaner.pipeline import Outcome, Progress
 from cleaner.report import Report
 from cleaner.rulespec import PackSpec
@@ -230,10 +231,7 @@ def _domains(domains: tuple[str, ...], shown: int = 2) -> str:
 def skipped(paths: list[str], shown: int = 5) -> str:
     """The warning for files of a directory that are not read."""
     names = ", ".join(paths[:shown]) + (", ..." if len(paths) > shown else "")
-    return (
-        f"cleaner: skipped {len(paths)} file(s) of no known type: {names} (read: .txt, .jsonl, "
-        ".ndjson, .json, each plain, .gz, .zst, .bz2 or .xz, and .parquet)"
-    )
+    return f"cleaner: skipped {len(paths)} file(s) of no known type: {names} (read: {READABLE})"
 
 
 def learned(summary: dict[str, Any], out: Path) -> str:

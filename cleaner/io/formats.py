@@ -48,6 +48,11 @@ _BZIP2_BLOCKS = (b"1AY&SY", b"\x17rE8P\x90")
 XZ_MAGIC = b"\xfd7zXZ\x00"
 PARQUET_MAGIC = b"PAR1"
 
+#: What cleaner reads, in short, for messages.
+READABLE = (
+    f"{', '.join(_KIND_SUFFIXES)}, each plain or {', '.join(_COMPRESSION_SUFFIXES)}; and .parquet"
+)
+
 #: Every name ending `cleaner` reads, for messages and directory scans.
 KNOWN_SUFFIXES: tuple[str, ...] = (
     *(k + c for k in _KIND_SUFFIXES for c in ("", *_COMPRESSION_SUFFIXES)),
