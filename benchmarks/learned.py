@@ -48,14 +48,20 @@ def write_packs(rows: list[dict[str, Any]], out: Path, base: Cleaner) -> list[Pa
     return paths
 
 
-def repeated(rows: list[dict[str, Any]]) -> dict[str, set[str]]:
-    """Per host, the templates in at least MIN_DOCS documents and MIN_SHARE of the host's."""
+def template_documents(rows: list[dict[str, Any]]) -> tuple[Counter[str], dict[str, Counter[str]]]:
+    """Per host: its documents, and in how many of them each line template occurs."""
     docs: Counter[str] = Counter()
     counts: defaultdict[str, Counter[str]] = defaultdict(Counter)
     for row in rows:
         host = host_of(row.get("url")) or ""
         docs[host] += 1
         counts[host].update({template(line) for line in candidate_lines(row["text"])})
+    return docs, counts
+
+
+def repeated(rows: list[dict[str, Any]]) -> dict[str, set[str]]:
+    """Per host, the templates in at least MIN_DOCS documents and MIN_SHARE of the host's."""
+    docs, counts = template_documents(rows)
     return {
         host: {t for t, n in c.items() if n >= max(MIN_DOCS, MIN_SHARE * docs[host])}
         for host, c in counts.items()
@@ -113,10 +119,8 @@ def measure(
 
 
 def _single_templates(rows: list[dict[str, Any]]) -> dict[str, set[str]]:
-    counts: defaultdict[str, Counter[str]] = defaultdict(Counter)
-    for row in rows:
-        host = host_of(row.get("url")) or ""
-        counts[host].update({template(line) for line in candidate_lines(row["text"])})
+    """Per host, the templates of one document only."""
+    _, counts = template_documents(rows)
     return {host: {t for t, n in c.items() if n == 1} for host, c in counts.items()}
 
 
