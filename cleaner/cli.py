@@ -66,6 +66,31 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from cleaner import __version__
+
+        print(f"cleaner {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main_options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Remove scraping residue from text corpora, and say what was removed and why."""
+
+
 rules_app = typer.Typer(help="List the loaded rule packs, or run their examples and keeps.")
 app.add_typer(rules_app, name="rules")
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)

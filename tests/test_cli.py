@@ -547,3 +547,18 @@ def test_check_prints_every_files_findings_past_a_bad_one_then_exits_2(tmp_path:
     assert result.exit_code == 2
     assert "b-good.jsonl:1:" in result.stdout  # the good file's findings are all there
     assert "a-bad.jsonl:2: malformed JSON" in result.stderr
+
+
+def test_version_is_printed_by_the_command_and_by_python_m(tmp_path: Path):
+    import subprocess
+    import sys
+
+    from cleaner import __version__
+
+    result = run("--version")
+    assert result.exit_code == 0
+    assert result.stdout == f"cleaner {__version__}\n"
+    module = subprocess.run(
+        [sys.executable, "-m", "cleaner", "--version"], capture_output=True, text=True, check=True
+    )
+    assert module.stdout == f"cleaner {__version__}\n"
