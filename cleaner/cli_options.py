@@ -29,6 +29,7 @@ class OutputFormat(StrEnum):
     text = "text"
     json = "json"
     github = "github"
+    sarif = "sarif"
 
 
 class CompressionChoice(StrEnum):
@@ -75,7 +76,10 @@ RejectsOpt = Annotated[
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary.")]
 FormatOpt = Annotated[
     OutputFormat,
-    typer.Option("--output-format", help="text (path:line:col: rule: snippet), json or github."),
+    typer.Option(
+        "--output-format",
+        help="text (path:line:col: rule: snippet), json, github or sarif (2.1.0).",
+    ),
 ]
 
 # -- shared groups: (parameter name, type and option, default) ---------------------------------

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from rich.markup import escape
 
@@ -102,9 +103,13 @@ def findings(outcome: Outcome, text_key: str = "text") -> Iterator[dict[str, Any
 
 
 def findings_text(found: list[dict[str, Any]], fmt: str) -> Iterator[str]:
-    """Findings as ``text`` (path:line:col: rule: snippet), ``json`` or ``github`` annotations."""
+    """Findings as ``text`` (path:line:col: rule: snippet), ``json``, ``github`` annotations or
+    a ``sarif`` 2.1.0 log (for code scanning)."""
     if fmt == "json":
         yield json.dumps(found, ensure_ascii=False, indent=2) + "\n"
+        return
+    if fmt == "sarif":
+        yield json.dumps(sarif(found), ensure_ascii=False, indent=2) + "\n"
         return
     for f in found:
         if fmt == "github":
@@ -115,6 +120,50 @@ def findings_text(found: list[dict[str, Any]], fmt: str) -> Iterator[str]:
             )
         else:
             yield f"{f['path']}:{f['line']}:{f['col']}: {f['rule']}: {f['snippet']}\n"
+
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+def sarif(found: list[dict[str, Any]]) -> dict[str, Any]:
+    """Findings as one SARIF 2.1.0 run: a rule per rule id seen, a warning per finding."""
+    from cleaner import __version__
+
+    rule_ids = sorted({f["rule"] for f in found})
+    index = {rule: i for i, rule in enumerate(rule_ids)}
+    results = [
+        {
+            "ruleId": f["rule"],
+            "ruleIndex": index[f["rule"]],
+            "level": "warning",
+            "message": {"text": f"{f['rule']}: {f['snippet']}"},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": _artifact_uri(f["path"])},
+                        "region": {"startLine": f["line"], "startColumn": f["col"]},
+                    }
+                }
+            ],
+        }
+        for f in found
+    ]
+    driver = {
+        "name": "cleaner",
+        "version": __version__,
+        "rules": [{"id": rule, "shortDescription": {"text": rule}} for rule in rule_ids],
+    }
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{"tool": {"driver": driver}, "results": results}],
+    }
+
+
+def _artifact_uri(path: str) -> str:
+    # SARIF wants a URI reference: absolute paths become file: URIs, relative ones are quoted.
+    as_path = Path(path)
+    return as_path.as_uri() if as_path.is_absolute() else quote(as_path.as_posix())
 
 
 # -- diffs and explanations ---------------------------------------------------------------------

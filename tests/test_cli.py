@@ -11,6 +11,8 @@ from typer.testing import CliRunner
 
 from cleaner.cli import app
 
+FIXTURES = Path(__file__).parent / "fixtures"
+
 ARTICLE = (
     "Harbour bridge reopens after a year of repairs\n"
     "\n"
@@ -112,6 +114,38 @@ def test_check_in_github_and_json_formats(corpus: Path):
     for f in findings:
         start = texts[f["line"] - 1][f["offset"] :]
         assert json.dumps(start)[1:9] == lines[f["line"] - 1][f["col"] - 1 :][:8]
+
+
+def test_check_in_sarif_validates_against_the_2_1_0_schema(corpus: Path):
+    from jsonschema import Draft4Validator
+
+    schema = json.loads((FIXTURES / "sarif" / "sarif-schema-2.1.0.json").read_text())
+    result = run("check", str(corpus), "--output-format", "sarif")
+    assert result.exit_code == 1
+    log = json.loads(result.stdout)
+    Draft4Validator(schema).validate(log)
+    (sarif_run,) = log["runs"]
+    rules = [rule["id"] for rule in sarif_run["tool"]["driver"]["rules"]]
+    findings = json.loads(run("check", str(corpus), "--output-format", "json").stdout)
+    assert len(sarif_run["results"]) == len(findings)
+    for found, result_ in zip(findings, sarif_run["results"], strict=True):
+        assert rules[result_["ruleIndex"]] == result_["ruleId"] == found["rule"]
+        location = result_["locations"][0]["physicalLocation"]
+        assert location["artifactLocation"]["uri"] == corpus.as_uri()
+        assert location["region"] == {"startLine": found["line"], "startColumn": found["col"]}
+
+
+def test_sarif_is_valid_with_no_findings_too(tmp_path: Path):
+    from jsonschema import Draft4Validator
+
+    schema = json.loads((FIXTURES / "sarif" / "sarif-schema-2.1.0.json").read_text())
+    path = tmp_path / "ok.jsonl"
+    path.write_text(jsonl({"text": PLAIN}))
+    result = run("check", str(path), "--output-format", "sarif")
+    assert result.exit_code == 0
+    log = json.loads(result.stdout)
+    Draft4Validator(schema).validate(log)
+    assert log["runs"][0]["results"] == []
 
 
 def test_check_writes_nothing(corpus: Path):
