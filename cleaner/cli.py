@@ -62,7 +62,7 @@ app = typer.Typer(
     name="cleaner",
     help="Remove scraping residue from text corpora, and say what was removed and why.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )

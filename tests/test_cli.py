@@ -596,3 +596,19 @@ def test_version_is_printed_by_the_command_and_by_python_m(tmp_path: Path):
         [sys.executable, "-m", "cleaner", "--version"], capture_output=True, text=True, check=True
     )
     assert module.stdout == f"cleaner {__version__}\n"
+
+
+def test_shell_completion_is_offered_as_typer_provides_it():
+    import subprocess
+    import sys
+
+    # Completion is for the installed ``cleaner`` script, the one a shell runs.
+    script = Path(sys.executable).parent / "cleaner"
+    shown = subprocess.run(
+        [str(script), "--show-completion", "bash"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "_cleaner_completion" in shown.stdout
+    assert "complete -o default -F _cleaner_completion cleaner" in shown.stdout
