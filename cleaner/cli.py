@@ -31,6 +31,8 @@ from cleaner.cli_options import (
     DOCUMENT,
     KEYS,
     RULES,
+    ColorChoice,
+    ColorOpt,
     CompressionChoice,
     FormatOpt,
     Inputs,
@@ -209,6 +211,7 @@ def check(
     output_format: FormatOpt = OutputFormat.text,
     jobs: JobsOpt = 1,
     quiet: QuietOpt = False,
+    color: ColorOpt = ColorChoice.auto,
     *,
     settings: Settings,
     txt: TxtMeta,
@@ -223,7 +226,11 @@ def check(
         RunOptions(jobs=jobs, check=True, txt=txt, on_error="skip"),
         [lambda outcome: found.extend(render.findings(outcome, settings.text_key))],
     )
-    sys.stdout.writelines(render.findings_text(found, output_format))
+    out = render.console(color)
+    if output_format is OutputFormat.text and out.is_terminal and not out.no_color:
+        render.print_findings(out, found)
+    else:
+        sys.stdout.writelines(render.findings_text(found, output_format))
     for problem in [*report.rejections, *report.errors]:
         stderr.print(f"cleaner: error: {escape(str(problem))}")
     if not quiet and output_format is OutputFormat.text:
@@ -259,14 +266,16 @@ def explain(
     limit: Annotated[
         int | None, typer.Option("--limit", min=1, help="Show at most this many documents.")
     ] = None,
+    color: ColorOpt = ColorChoice.auto,
     *,
     settings: Settings,
     txt: TxtMeta,
 ) -> int:
     """Show every edit in context, with the rule behind it, and the edits the guard held back.
 
-    On a terminal removals are struck through; piped, they are marked [-like this-]."""
-    out = Console(highlight=False, soft_wrap=True)
+    On a terminal removals are struck through; piped, with NO_COLOR or --color never, they are
+    marked [-like this-]."""
+    out = render.console(color)
     shown: list[Outcome] = []
     held = 0
 

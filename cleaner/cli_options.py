@@ -32,6 +32,12 @@ class OutputFormat(StrEnum):
     sarif = "sarif"
 
 
+class ColorChoice(StrEnum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
 class CompressionChoice(StrEnum):
     none = "none"
     gzip = "gzip"
@@ -74,6 +80,14 @@ RejectsOpt = Annotated[
     typer.Option("--rejects", help="With --on-error skip: write bad records here, verbatim."),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary.")]
+ColorOpt = Annotated[
+    ColorChoice,
+    typer.Option(
+        "--color",
+        help="auto: colour on a terminal unless NO_COLOR is set; always; never.",
+        case_sensitive=False,
+    ),
+]
 FormatOpt = Annotated[
     OutputFormat,
     typer.Option(

@@ -102,6 +102,30 @@ def findings(outcome: Outcome, text_key: str = "text") -> Iterator[dict[str, Any
         }
 
 
+def console(color: str, *, stderr: bool = False) -> Console:
+    """The console for ``--color``: ``auto`` colours a terminal unless NO_COLOR is set (rich
+    reads it), ``always`` colours a pipe too, ``never`` writes no escape codes at all."""
+    from rich.console import Console
+
+    forced = {"always": True, "never": False}.get(color)
+    return Console(
+        stderr=stderr,
+        highlight=False,
+        soft_wrap=True,
+        force_terminal=forced,
+        no_color=None if forced is None else not forced,
+    )
+
+
+def print_findings(out: Console, found: list[dict[str, Any]]) -> None:
+    """Text findings with the path in bold and the rule in yellow (plain where colour is off)."""
+    for f in found:
+        out.print(
+            f"[bold]{escape(f['path'])}[/]:{f['line']}:{f['col']}: "
+            f"[yellow]{escape(f['rule'])}[/]: {escape(f['snippet'])}"
+        )
+
+
 def findings_text(found: list[dict[str, Any]], fmt: str) -> Iterator[str]:
     """Findings as ``text`` (path:line:col: rule: snippet), ``json``, ``github`` annotations or
     a ``sarif`` 2.1.0 log (for code scanning)."""

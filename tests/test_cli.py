@@ -612,3 +612,38 @@ def test_shell_completion_is_offered_as_typer_provides_it():
     )
     assert "_cleaner_completion" in shown.stdout
     assert "complete -o default -F _cleaner_completion cleaner" in shown.stdout
+
+
+ESCAPE = "\x1b["
+
+
+@pytest.mark.parametrize("command", ["explain", "check"])
+def test_color_always_colours_a_pipe_and_never_writes_no_escape_codes(tmp_path: Path, command):
+    src = tmp_path / "article.txt"
+    src.write_text(ARTICLE)
+    coloured = run(command, str(src), "--color", "always")
+    assert ESCAPE in coloured.stdout
+    plain = run(command, str(src), "--color", "never")
+    assert ESCAPE not in plain.stdout
+    assert "generic.ap-photo" in plain.stdout
+
+
+def test_check_without_colour_prints_the_findings_exactly(tmp_path: Path):
+    src = tmp_path / "article.txt"
+    src.write_text(ARTICLE)
+    plain = run("check", str(src), "--color", "never").stdout
+    assert plain == run("check", str(src)).stdout  # piped: auto is never
+    assert re.search(r"^\S+article\.txt:4:26: generic\.ap-photo: ", plain, re.M)
+
+
+def test_explain_honours_no_color_on_a_terminal(tmp_path: Path, monkeypatch):
+    src = tmp_path / "article.txt"
+    src.write_text(ARTICLE)
+    monkeypatch.setenv("FORCE_COLOR", "1")  # rich: behave as on a terminal
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert "[-" not in run("explain", str(src)).stdout  # struck through instead
+    monkeypatch.setenv("NO_COLOR", "1")
+    marked = run("explain", str(src)).stdout
+    assert "[-(AP Photo/Jo Doe) -]" in marked
+    # An explicit --color always wins over NO_COLOR.
+    assert "[-" not in run("explain", str(src), "--color", "always").stdout
