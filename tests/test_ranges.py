@@ -51,3 +51,33 @@ def test_a_range_inside_one_long_line_is_empty(tmp_path: Path) -> None:
 def test_ranges_cover_an_empty_file_with_one_empty_range() -> None:
     assert split_ranges(0, 10) == [(0, 0)]
     assert split_ranges(25, 10) == [(0, 10), (10, 20), (20, 25)]
+
+
+def test_workers_reading_their_own_ranges_match_one_process(tmp_path: Path) -> None:
+    """-j 2 cuts the file into ranges that workers read; output, told outcomes, line numbers
+    and rejections are those of -j 1."""
+    from cleaner import Cleaner
+    from cleaner.io import plan_files
+    from cleaner.pipeline import Listeners, RunOptions, run
+
+    dirty = '{"text": "Bridge reopens.\\n\\nADVERTISEMENT\\n\\nIt carries 40,000 cars a day."}'
+    clean = '{"text": "The library opened on Saturday."}'
+    lines = [dirty if i % 3 == 0 else clean if i % 7 else "{not json" for i in range(600)]
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    cleaner = Cleaner.load()
+    results = []
+    for jobs in (1, 2):
+        told: list[tuple[int, bool]] = []
+        target = tmp_path / f"out-{jobs}.jsonl"
+        report = run(
+            plan_files([source], target),
+            cleaner,
+            options=RunOptions(jobs=jobs, on_error="skip", block_bytes=4096),
+            listeners=Listeners(lambda o, told=told: told.append((o.line, o.rejected))),
+        )
+        rejected = [(r.line, r.reason) for r in report.rejections]
+        results.append((target.read_bytes(), told, rejected, report.documents_read))
+    assert results[0] == results[1]
+    assert results[0][3] == 600
+    assert (8, True) in results[0][1] and (598, False) in results[0][1]
