@@ -12,6 +12,8 @@ the file untouched (same bytes, same mtime).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,11 +24,12 @@ from cleaner.io.atomic import AtomicOutput
 from cleaner.io.codecs import Codec, TxtMeta, codec_for
 from cleaner.io.formats import format_from_name
 from cleaner.io.plan import FileJob
+from cleaner.io.ranges import read_range, split_ranges
 from cleaner.io.readers import Record, display_name, read_blocks
 from cleaner.pipeline.options import Listeners, RunOptions
-from cleaner.pipeline.records import Outcome, clean_block, clean_stream
+from cleaner.pipeline.records import BlockOutcome, Outcome, clean_block, clean_stream
 from cleaner.pipeline.workers import SupportsClean, WorkerPool, ordered
-from cleaner.report import Report
+from cleaner.report import Rejection, Report
 from cleaner.types import Fields
 
 
@@ -125,29 +128,54 @@ class _FileRun:
         return report
 
     def _lines(self, job: FileJob, codec: Codec[Record], report: Report) -> None:
-        size = self.options.block_bytes
-        blocks = ordered(
-            read_blocks(job.source, job.input_format, size),
-            clean_block,
-            (codec, self.listeners.on_outcome is not None),
-            self.cleaner,
-            jobs=self.options.jobs,
-            pool=self.pool,
-            chunking=(1, size, lambda b: len(b.data)),
-        )
         with contextlib.ExitStack() as stack:
             out = None
             if job.target is not None:
                 out = stack.enter_context(AtomicOutput(job.target, job.output_format.compression))
-            for block, done in blocks:
+            for nbytes, done in self._cleaned_blocks(job, codec):
                 for outcome in done.outcomes:
                     self._tell(outcome)
                 report.merge(done.report)
-                self._progress(done.report.documents_read, len(block.data))
+                self._progress(done.report.documents_read, nbytes)
                 if out is not None:
                     out.write(done.data)
             if out is not None and job.in_place and not _touched(report):
                 out.discard()
+
+    def _cleaned_blocks(
+        self, job: FileJob, codec: Codec[Record]
+    ) -> Iterator[tuple[int, BlockOutcome]]:
+        """(bytes read, what became of them) in input order. With workers, an uncompressed
+        local file is cut into byte ranges that each worker reads itself, so no corpus bytes
+        pass through pipes; line numbers are shifted back to the file's here."""
+        size = self.options.block_bytes
+        with_changed = self.listeners.on_outcome is not None
+        run = dict(jobs=self.options.jobs, pool=self.pool)
+        if self.options.workers > 1 and _splittable(job):
+            ranges = split_ranges(os.path.getsize(job.source), size)
+            parts = ordered(
+                ranges,
+                _clean_range,
+                (job.source, codec, with_changed, size),
+                self.cleaner,
+                **run,  # type: ignore[arg-type]
+                chunking=(1, size, lambda r: r[1] - r[0]),
+            )
+            offset = 0
+            for _, (done, nbytes, lines) in parts:
+                yield nbytes, _shifted(done, offset) if offset else done
+                offset += lines
+            return
+        blocks = ordered(
+            read_blocks(job.source, job.input_format, size),
+            clean_block,
+            (codec, with_changed),
+            self.cleaner,
+            **run,  # type: ignore[arg-type]
+            chunking=(1, size, lambda b: len(b.data)),
+        )
+        for block, done in blocks:
+            yield len(block.data), done
 
     def _parquet(self, job: FileJob, report: Report) -> None:
         from cleaner.io.parquet import ParquetCodec, ParquetRewriter, ParquetSource
@@ -187,3 +215,53 @@ class _FileRun:
     def _progress(self, documents: int, nbytes: int) -> None:
         if self.listeners.on_progress is not None:
             self.listeners.on_progress(documents, nbytes)
+
+
+def _splittable(job: FileJob) -> bool:
+    """Whether workers can read the file's byte ranges themselves: a local line file with
+    no compression (a compressed stream can only be read from its start)."""
+    fmt = job.input_format
+    return fmt.kind == "jsonl" and fmt.compression == "none" and os.path.isfile(job.source)
+
+
+def _clean_range(
+    cleaner: SupportsClean,
+    byte_range: tuple[int, int],
+    path: str,
+    codec: Codec[Record],
+    with_changed: bool,
+    size: int,
+) -> tuple[BlockOutcome, int, int]:
+    """A byte range cleaned where it is read: (what became of it, bytes, lines read)."""
+    report = Report()
+    kept: list[bytes] = []
+    told: list[Outcome] = []
+    nbytes = lines = 0
+    for block in read_range(path, *byte_range, size):
+        done = clean_block(cleaner, block, codec, with_changed)
+        report.merge(done.report)
+        kept.append(done.data)
+        told.extend(done.outcomes)
+        nbytes += len(block.data)
+        lines += block.data.count(b"\n")
+    data, outcomes = b"".join(kept), tuple(told)
+    return BlockOutcome(data, report, outcomes), nbytes, lines
+
+
+def _shifted(done: BlockOutcome, offset: int) -> BlockOutcome:
+    """``done`` with its line numbers moved ``offset`` lines down the file."""
+
+    def moved(outcome: Outcome) -> Outcome:
+        record = outcome.record
+        assert isinstance(record, Record)
+        line = outcome.reason_line
+        return dataclasses.replace(
+            outcome,
+            record=dataclasses.replace(record, line=record.line + offset),
+            reason_line=None if line is None else line + offset,
+        )
+
+    done.report.rejections[:] = [
+        Rejection(r.path, r.line + offset, r.reason) for r in done.report.rejections
+    ]
+    return BlockOutcome(done.data, done.report, tuple(map(moved, done.outcomes)))
