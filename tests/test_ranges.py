@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleaner.io.ranges import read_range, split_ranges
+from cleaner.io.ranges import line_ranges, read_range, split_ranges
 from cleaner.io.readers import read_records
 
 # Text lines (with CRs inside, and empty ones): binary could look like a compressed file.
@@ -46,6 +47,28 @@ def test_a_range_inside_one_long_line_is_empty(tmp_path: Path) -> None:
     path.write_bytes(b"x" * 100 + b"\n" + b"y\n")
     assert list(read_range(path, 10, 50)) == []
     assert [b.data for b in read_range(path, 50, 102)] == [b"y\n"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(LINES, st.booleans(), st.booleans(), st.integers(1, 64))
+def test_line_ranges_end_at_line_ends_and_cover_the_file(
+    tmp_path_factory: object, lines: list[bytes], crlf: bool, final: bool, length: int
+) -> None:
+    tmp_path = tmp_path_factory.mktemp("ranges")  # type: ignore[attr-defined]
+    path = _write(tmp_path, lines, crlf, final)
+    data = path.read_bytes()
+    ranges = line_ranges(path, length, scan=3)
+    assert ranges[0][0] == 0 and ranges[-1][1] == len(data)
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(ranges))
+    assert all(data[end - 1 : end] == b"\n" for _, end in ranges[:-1])
+    # Each range reads as exactly its own bytes: no line is read twice.
+    assert b"".join(b.data for r in ranges for b in read_range(path, *r)) == data
+
+
+def test_a_line_longer_than_a_range_makes_one_range(tmp_path: Path) -> None:
+    path = tmp_path / "long.jsonl"
+    path.write_bytes(b"x" * 1000 + b"\n" + b"y\n" * 3)
+    assert line_ranges(path, 10, scan=7) == [(0, 1001), (1001, 1007)]
 
 
 def test_ranges_cover_an_empty_file_with_one_empty_range() -> None:

@@ -5,12 +5,14 @@ a reader skips the line it starts in (unless ``start`` is 0) and reads on to the
 line that crosses ``end``. So ranges cut anywhere partition the file's lines exactly, and a
 worker needs only the path and two offsets: no corpus bytes pass through the parent. Line
 numbers in a range's blocks count from 1; the parent shifts them by the lines of the ranges
-before it.
+before it. ``line_ranges`` cuts at line ends, so that a line longer than a range is scanned
+once, by the parent in small reads, and not again by every range that starts inside it.
 """
 
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -23,6 +25,34 @@ def split_ranges(size: int, length: int) -> list[tuple[int, int]]:
     if length < 1:
         raise ValueError(f"range length must be positive, got {length}")
     return [(start, min(start + length, size)) for start in range(0, max(size, 1), length)]
+
+
+def line_ranges(path: str | Path, length: int, scan: int = 1 << 16) -> list[tuple[int, int]]:
+    """``[start, end)`` ranges of about ``length`` bytes covering ``path``, each ending just
+    after a newline (the last at the end of the file)."""
+    if length < 1:
+        raise ValueError(f"range length must be positive, got {length}")
+    size = os.path.getsize(path)
+    ranges: list[tuple[int, int]] = []
+    start = 0
+    with open(path, "rb") as f:
+        while start < size:
+            end = _line_end(f, start + length, size, scan)
+            ranges.append((start, end))
+            start = end
+    return ranges or [(0, 0)]
+
+
+def _line_end(f: BinaryIO, offset: int, size: int, scan: int) -> int:
+    """Just after the first newline at or after ``offset - 1`` (or the end of file)."""
+    if offset >= size:
+        return size
+    f.seek(offset - 1)
+    while chunk := f.read(scan):
+        newline = chunk.find(b"\n")
+        if newline >= 0:
+            return f.tell() - len(chunk) + newline + 1
+    return size
 
 
 def read_range(path: str | Path, start: int, end: int, size: int = BLOCK_BYTES) -> Iterator[Block]:

@@ -24,7 +24,7 @@ from cleaner.io.atomic import AtomicOutput
 from cleaner.io.codecs import Codec, TxtMeta, codec_for
 from cleaner.io.formats import format_from_name
 from cleaner.io.plan import FileJob
-from cleaner.io.ranges import read_range, split_ranges
+from cleaner.io.ranges import line_ranges, read_range
 from cleaner.io.readers import Record, display_name, read_blocks
 from cleaner.pipeline.options import Listeners, RunOptions
 from cleaner.pipeline.records import BlockOutcome, Outcome, clean_block, clean_stream
@@ -152,7 +152,7 @@ class _FileRun:
         with_changed = self.listeners.on_outcome is not None
         run = dict(jobs=self.options.jobs, pool=self.pool)
         if self.options.workers > 1 and _splittable(job):
-            ranges = split_ranges(os.path.getsize(job.source), size)
+            ranges = line_ranges(job.source, size)
             parts = ordered(
                 ranges,
                 _clean_range,
