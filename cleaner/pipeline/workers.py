@@ -17,14 +17,17 @@ import multiprocessing
 import os
 import pickle
 import signal
+import threading
+import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
-from cleaner.errors import ConfigError
+from cleaner.errors import CleanerError, ConfigError
 from cleaner.types import CleanResult, Document
 
 T = TypeVar("T")
@@ -42,11 +45,51 @@ class SupportsClean(Protocol):
 _WORKER_CLEANER: SupportsClean | None = None
 
 
-def _init_worker(cleaner: SupportsClean) -> None:
+def _init_worker(cleaner: SupportsClean, parent: int) -> None:
     """Keep the cleaner for this worker's life; Ctrl-C is the parent's to handle."""
     global _WORKER_CLEANER
     _WORKER_CLEANER = cleaner
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # blocked by the parent while it started us
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _DEFERRED)
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+
+
+_DEFERRED = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and termination signals back until the block ends.
+
+    ``submit`` may start a worker, writing its start-up state down a pipe; an interrupt
+    half-way would leave the new worker a truncated pickle and a trace on the terminal after
+    the run had ended. Threads the executor starts inside the block inherit the mask, so the
+    signals reach the main thread only, after the block. Workers unblock them at start-up.
+    """
+    if not hasattr(signal, "pthread_sigmask") or (
+        threading.current_thread() is not threading.main_thread()
+    ):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+#: How often a worker looks whether its parent is still there.
+PARENT_POLL_SECONDS = 0.5
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this worker once ``parent`` is gone (it may be gone before this runs): a parent
+    killed with SIGKILL cannot stop its workers, and an orphan would wait on the task queue
+    forever, holding the terminal."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_SECONDS)
+    os._exit(1)
 
 
 def _map_chunk(fn: Callable[..., R], chunk: list[Any], args: tuple[Any, ...]) -> list[R]:
@@ -117,9 +160,12 @@ class WorkerPool:
         self.close(cancel=exc is not None)
 
     def close(self, *, cancel: bool = False) -> None:
-        """Stop the workers; ``cancel`` drops queued chunks instead of waiting for them."""
+        """Stop the workers; ``cancel`` drops queued chunks instead of waiting for them.
+
+        Either way the workers are joined (a running chunk is at most a block's work), so
+        none is still starting, or printing, after an interrupted run has ended."""
         if self._executor is not None:
-            self._executor.shutdown(wait=not cancel, cancel_futures=cancel)
+            self._executor.shutdown(wait=True, cancel_futures=cancel)
             self._executor = None
 
     def _pool(self) -> ProcessPoolExecutor:
@@ -128,7 +174,7 @@ class WorkerPool:
                 max_workers=self.jobs,
                 mp_context=multiprocessing.get_context(self._context),
                 initializer=_init_worker,
-                initargs=(self.cleaner,),
+                initargs=(self.cleaner, os.getpid()),
             )
         return self._executor
 
@@ -140,13 +186,20 @@ class WorkerPool:
         pool = self._pool()
         try:
             for chunk in chunks:
-                pending.append((chunk, pool.submit(_map_chunk, fn, chunk, args)))
+                with _signals_deferred():
+                    future = pool.submit(_map_chunk, fn, chunk, args)
+                pending.append((chunk, future))
                 if len(pending) >= self.max_inflight:
                     done, future = pending.popleft()
                     yield done, future.result()
             while pending:
                 done, future = pending.popleft()
                 yield done, future.result()
+        except BrokenProcessPool:
+            raise CleanerError(
+                "a worker process ended abruptly (killed, or out of memory); no partial "
+                "output was left. Run again (--resume keeps the files already finished)"
+            ) from None
         finally:
             for _, future in pending:
                 future.cancel()
