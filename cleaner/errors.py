@@ -50,6 +50,10 @@ class InputError(CleanerError):
         return (_input_error, (self.path, self.reason, self.line))
 
 
+class OutputError(CleanerError):
+    """An output that could not be written (disk full, a file size limit): names the output."""
+
+
 class ConfigError(CleanerError, ValueError):
     """A configuration file or option that cannot be used (a bad value, hence a ValueError)."""
 

@@ -15,11 +15,12 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import BinaryIO
 
-from cleaner.errors import ConfigError
+from cleaner.errors import ConfigError, OutputError
 from cleaner.io.compression import open_compressed
 from cleaner.io.formats import Compression
 
@@ -209,8 +210,27 @@ class AtomicOutput:
         """Append ``data``; raises if used outside the ``with`` block."""
         if self._stream is None:
             raise RuntimeError("AtomicOutput.write outside its with-block")
-        self._stream.write(data)
+        with self._failures_named():
+            self._stream.write(data)
         self.bytes_written += len(data)
+
+    @contextlib.contextmanager
+    def _failures_named(self) -> Iterator[None]:
+        """An OSError while writing (ENOSPC, EFBIG, EIO) as an OutputError naming the output
+        and saying what was left; a closed pipe stays itself (the reader stopped reading)."""
+        try:
+            yield
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            reason = e.strerror or str(e)
+            if self._temp is None:
+                raise OutputError(f"standard output: cannot write: {reason}") from e
+            raise OutputError(
+                f"{self.target}: cannot write the output: {reason}. Nothing partial was left "
+                "(an output that exists is complete); make room, then run again (--resume "
+                "keeps the files already finished)"
+            ) from e
 
     def discard(self) -> None:
         """Leave the target as it was when the block ends (the temp file is removed)."""
@@ -224,20 +244,23 @@ class AtomicOutput:
     ) -> None:
         if self._temp is None:  # stdout
             if exc is None and self._stream is not None:
-                self._stream.close()
-                sys.stdout.buffer.flush()
+                with self._failures_named():
+                    self._stream.close()
+                    sys.stdout.buffer.flush()
             return
         if exc is not None or self._discard:
             self._close_quietly()
             self._temp.abort()
             return
         try:
-            self._close()
+            with self._failures_named():
+                self._close()
         except BaseException:
             self._close_quietly()
             self._temp.abort()
             raise
-        self._temp.commit()
+        with self._failures_named():  # fsync is where a full disk may first show
+            self._temp.commit()
 
     def _close(self) -> None:
         """End the compressed stream (its trailer), then flush and close the file."""

@@ -1,0 +1,136 @@
+"""Write failures: the disk refuses bytes part-way (RLIMIT_FSIZE gives EFBIG, /dev/full gives
+ENOSPC) or the output directory cannot be written at all.
+
+Each gives a clear message naming what failed, exit 2, and no half-written output: an output
+either is the complete result or does not exist, and no temp file is left for a later run to
+take for data.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from faultkit import (
+    Ledger,
+    cleaner_command,
+    count_documents,
+    outputs,
+    partial_outputs,
+    run_cleaner,
+    temps,
+    write_corpus,
+)
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="Linux limits and devices")
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, bytes], int]:
+    """Three shards of about 300 KB each, and what an uninterrupted run writes."""
+    root = tmp_path_factory.mktemp("writes")
+    n = write_corpus(root / "in", files=3, documents_per_file=60, seed=16)
+    done = run_cleaner("clean", root / "in", "-o", root / "complete", "-q")
+    assert done.returncode == 0, done.stderr
+    return root / "in", outputs(root / "complete"), n
+
+
+def _limit_file_size(limit: int) -> None:
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_file_size_limit_mid_file_is_exit_2_with_no_partial_output(
+    corpus, tmp_path: Path, ledger: Ledger, jobs: str
+):
+    source, complete, documents = corpus
+    limit = min(len(data) for data in complete.values()) // 2
+    out = tmp_path / "out"
+    done = subprocess.run(
+        cleaner_command("clean", source, "-o", out, "-q", "-j", jobs),
+        capture_output=True,
+        preexec_fn=lambda: _limit_file_size(limit),  # a write past it fails with EFBIG
+        timeout=300,
+    )
+    stderr = done.stderr.decode()
+    assert done.returncode == 2, stderr
+    assert "cannot write the output: File too large. Nothing partial was left" in stderr
+    assert ".jsonl" in stderr.split("cannot write")[0] and "Traceback" not in stderr
+    found = outputs(out)
+    partial = partial_outputs(found, complete)
+    assert partial == [] and temps(out) == []
+    ledger.record(
+        "write failures",
+        f"RLIMIT_FSIZE mid-file, -j {jobs}",
+        documents=documents,
+        lost=0,
+        partial=len(partial),
+    )
+
+
+def test_stdout_on_a_full_disk_is_exit_2_with_a_message(corpus, ledger: Ledger):
+    source, _, documents = corpus
+    shard = sorted(source.iterdir())[0]
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run(
+            cleaner_command("clean", shard, "-o", "-", "-q"),
+            stdout=full,
+            stderr=subprocess.PIPE,
+            timeout=300,
+        )
+    stderr = done.stderr.decode()
+    assert done.returncode == 2, stderr
+    assert "standard output: cannot write: No space left on device" in stderr
+    assert "Traceback" not in stderr
+    ledger.record(
+        "write failures", "stdout on /dev/full (ENOSPC)", documents=documents, lost=0, partial=0
+    )
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
+def test_a_read_only_output_directory_is_exit_2_and_names_it(corpus, tmp_path: Path):
+    source, _, _ = corpus
+    out = tmp_path / "locked"
+    out.mkdir()
+    out.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    try:
+        done = run_cleaner("clean", source, "-o", out, "-q")
+    finally:
+        out.chmod(stat.S_IRWXU)
+    assert done.returncode == 2, done.stderr
+    assert str(out) in done.stderr.decode()
+    assert outputs(out) == {}
+
+
+def test_an_output_directory_that_is_a_file_is_exit_2_and_names_it(corpus, tmp_path: Path):
+    """What a read-only directory does for root too: the output cannot be created."""
+    source, _, _ = corpus
+    blocker = tmp_path / "taken"
+    blocker.write_text("not a directory\n")
+    done = run_cleaner("clean", source, "-o", blocker / "out", "-q")
+    stderr = done.stderr.decode()
+    assert done.returncode == 2, stderr
+    assert "taken" in stderr and "Traceback" not in stderr
+    assert blocker.read_text() == "not a directory\n"
+
+
+def test_documents_in_equal_documents_out_after_a_failed_write_and_a_rerun(corpus, tmp_path: Path):
+    """A write failure loses nothing: the same command, given room, writes every document."""
+    source, complete, documents = corpus
+    out = tmp_path / "out"
+    limit = min(len(data) for data in complete.values()) // 2
+    subprocess.run(
+        cleaner_command("clean", source, "-o", out, "-q"),
+        capture_output=True,
+        preexec_fn=lambda: _limit_file_size(limit),
+        timeout=300,
+    )
+    done = run_cleaner("clean", source, "-o", out, "-q", "--resume")
+    assert done.returncode == 0, done.stderr
+    assert outputs(out) == complete
+    assert sum(count_documents(data) for data in complete.values()) == documents
