@@ -8,8 +8,13 @@ from __future__ import annotations
 
 
 def main() -> None:
-    from cleaner.cli import main as run_cli
+    try:
+        from cleaner.cli import main as run_cli
+    except KeyboardInterrupt:  # Ctrl-C while the command starts: nothing is open yet
+        import sys
 
+        sys.stderr.write("cleaner: interrupted while starting; nothing was written\n")
+        raise SystemExit(130) from None
     run_cli()
 
 

@@ -647,3 +647,23 @@ def test_explain_honours_no_color_on_a_terminal(tmp_path: Path, monkeypatch):
     assert "[-(AP Photo/Jo Doe) -]" in marked
     # An explicit --color always wins over NO_COLOR.
     assert "[-" not in run("explain", str(src), "--color", "always").stdout
+
+
+def test_ctrl_c_while_the_command_starts_is_exit_130_without_a_trace(monkeypatch, capsys):
+    """The fault suite's kills found it: SIGINT during the imports printed a traceback."""
+    import sys
+    import types
+
+    from cleaner.__main__ import main
+
+    starting = types.ModuleType("cleaner.cli")
+
+    def interrupted(name: str) -> None:
+        raise KeyboardInterrupt
+
+    starting.__getattr__ = interrupted  # type: ignore[method-assign]
+    monkeypatch.setitem(sys.modules, "cleaner.cli", starting)
+    with pytest.raises(SystemExit) as stopped:
+        main()
+    assert stopped.value.code == 130
+    assert capsys.readouterr().err == "cleaner: interrupted while starting; nothing was written\n"
