@@ -10,12 +10,13 @@ from __future__ import annotations
 def main() -> None:
     try:
         from cleaner.cli import main as run_cli
-    except KeyboardInterrupt:  # Ctrl-C while the command starts: nothing is open yet
+
+        run_cli()
+    except KeyboardInterrupt:  # Ctrl-C while the command starts, before it handles its own
         import sys
 
         sys.stderr.write("cleaner: interrupted while starting; nothing was written\n")
         raise SystemExit(130) from None
-    run_cli()
 
 
 if __name__ == "__main__":
