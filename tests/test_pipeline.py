@@ -7,15 +7,17 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import zstandard
 
 from cleaner.engine import Cleaner
-from cleaner.errors import ConfigError, InputError
+from cleaner.errors import CleanerError, ConfigError, InputError
 from cleaner.io import JsonlCodec, Record, plan_files, read_records
 from cleaner.pipeline import (
     Fields,
@@ -238,6 +240,47 @@ def test_cleaner_bugs_propagate_from_workers_with_their_place() -> None:
     with pytest.raises(ValueError) as local:
         list(clean_stream(records, JsonlCodec(), boom))
     assert "while cleaning f.jsonl:251" in local.value.__notes__
+
+
+def _die_while_starting() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+class _Killer:
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_die_while_starting, ())
+
+
+def _after(_killed: None, _ballast: bytes) -> BoomCleaner:
+    raise AssertionError("unreachable: the worker is dead by now")
+
+
+class DiesInWorkers(BoomCleaner):
+    """Kills the worker that unpickles it before the rest of its pickle, which is far bigger
+    than a pipe's buffer, has been read."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_after, (_Killer(), b"x" * 4_000_000))
+
+
+def test_a_worker_killed_while_it_starts_ends_the_run_with_a_message_not_a_hang() -> None:
+    records = [Record("f.jsonl", i + 1, b'{"text": "fine"}') for i in range(400)]
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        dies = DiesInWorkers()
+        with WorkerPool(dies, 2) as workers:
+            try:
+                list(clean_stream(records, JsonlCodec(), dies, pool=workers, chunk_records=50))
+            except BaseException as e:
+                raised.append(e)
+
+    runner = threading.Thread(target=run, daemon=True)
+    runner.start()
+    runner.join(timeout=60)
+    assert not runner.is_alive(), "the parent hung on a worker that died while starting"
+    assert len(raised) == 1 and isinstance(raised[0], CleanerError), raised
+    assert "a worker process ended abruptly" in str(raised[0])
 
 
 # -- whole files ----------------------------------------------------------------------------

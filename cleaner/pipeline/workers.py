@@ -7,6 +7,11 @@ only a few are in flight at a time, so memory stays flat however big the input. 
 smaller than two units are handled in process: starting processes would cost more. Workers
 are started with ``spawn``: safe in threaded hosts (Scrapy, Dask) and the same on every OS;
 the ``Cleaner`` pickles as its packs' specs and compiles them once per worker.
+
+The pickled cleaner reaches the workers through shared memory, not their start-up message:
+the parent writes that message down a pipe whose read end it holds until the write ends, so a
+message bigger than the pipe's buffer, to a worker killed while starting, would block the
+parent forever.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.shared_memory import SharedMemory
 from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
@@ -45,10 +51,14 @@ class SupportsClean(Protocol):
 _WORKER_CLEANER: SupportsClean | None = None
 
 
-def _init_worker(cleaner: SupportsClean, parent: int) -> None:
+def _init_worker(parcel: str, size: int, parent: int) -> None:
     """Keep the cleaner for this worker's life; Ctrl-C is the parent's to handle."""
     global _WORKER_CLEANER
-    _WORKER_CLEANER = cleaner
+    shared = SharedMemory(name=parcel)
+    try:
+        _WORKER_CLEANER = pickle.loads(bytes(shared.buf[:size]))
+    finally:
+        shared.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):  # blocked by the parent while it started us
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _DEFERRED)
@@ -147,6 +157,7 @@ class WorkerPool:
         self.max_inflight = max_inflight or 2 * self.jobs
         self._context = mp_context
         self._executor: ProcessPoolExecutor | None = None
+        self._parcel: SharedMemory | None = None  # the pickled cleaner, for workers starting
 
     def __enter__(self) -> WorkerPool:
         return self
@@ -167,14 +178,21 @@ class WorkerPool:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=cancel)
             self._executor = None
+        if self._parcel is not None:
+            self._parcel.close()
+            self._parcel.unlink()
+            self._parcel = None
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
+            pickled = pickle.dumps(self.cleaner, protocol=pickle.HIGHEST_PROTOCOL)
+            self._parcel = SharedMemory(create=True, size=len(pickled))
+            self._parcel.buf[: len(pickled)] = pickled
             self._executor = ProcessPoolExecutor(
                 max_workers=self.jobs,
                 mp_context=multiprocessing.get_context(self._context),
                 initializer=_init_worker,
-                initargs=(self.cleaner, os.getpid()),
+                initargs=(self._parcel.name, len(pickled), os.getpid()),
             )
         return self._executor
 
