@@ -56,6 +56,7 @@ def _init_worker(parcel: str, size: int, parent: int) -> None:
     global _WORKER_CLEANER
     shared = SharedMemory(name=parcel)
     try:
+        assert shared.buf is not None  # None only once closed
         _WORKER_CLEANER = pickle.loads(bytes(shared.buf[:size]))
     finally:
         shared.close()
@@ -187,6 +188,7 @@ class WorkerPool:
         if self._executor is None:
             pickled = pickle.dumps(self.cleaner, protocol=pickle.HIGHEST_PROTOCOL)
             self._parcel = SharedMemory(create=True, size=len(pickled))
+            assert self._parcel.buf is not None  # None only once closed
             self._parcel.buf[: len(pickled)] = pickled
             self._executor = ProcessPoolExecutor(
                 max_workers=self.jobs,
