@@ -132,3 +132,18 @@ def test_the_throughput_harness_runs_every_stage_and_compares_their_outputs(
         "naive_time_over_cli_j1_time",
     }
     assert not list(tmp_path.glob("*.out.jsonl"))  # outputs are removed unless kept
+
+
+def test_the_reliability_table_counts_each_kind_of_fault_and_replaces_only_its_block():
+    from benchmarks.reliability import END, START, table, with_table
+
+    faults = [
+        {"family": "kills", "fault": "kill -9 to -j 1", "lost": 0, "partial": 0, "failed": False},
+        {"family": "kills", "fault": "kill -9 to -j 1", "lost": 0, "partial": 1, "failed": True},
+        {"family": "write failures", "fault": "stdout on /dev/full", "lost": 2, "partial": 0},
+    ]
+    rendered = table(faults)
+    assert "| kills | kill -9 to -j 1 | 2 | 1 | 0 | 1 |" in rendered
+    assert "| write failures | stdout on /dev/full | 1 | 0 | 2 | 0 |" in rendered
+    readme = f"before\n{START}\nold\n{END}\nafter\n"
+    assert with_table(readme, rendered) == f"before\n{START}\n{rendered}{END}\nafter\n"

@@ -8,10 +8,12 @@ reliability table.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -75,15 +77,16 @@ def partial_outputs(found: dict[str, bytes], complete: dict[str, bytes]) -> list
     return [name for name, data in found.items() if complete.get(name) != data]
 
 
-@dataclass(frozen=True)
+@dataclass
 class Fault:
-    """One injected fault and what it cost."""
+    """One injected fault and what it cost; ``failed`` when any check on it failed."""
 
     family: str
     fault: str
     documents: int
-    lost: int
-    partial: int
+    lost: int = 0
+    partial: int = 0
+    failed: bool = False
 
 
 @dataclass
@@ -92,8 +95,17 @@ class Ledger:
 
     faults: list[Fault] = field(default_factory=list)
 
-    def record(self, family: str, fault: str, *, documents: int, lost: int, partial: int) -> None:
-        self.faults.append(Fault(family, fault, documents, lost, partial))
+    @contextlib.contextmanager
+    def injecting(self, family: str, fault: str, *, documents: int) -> Iterator[Fault]:
+        """Record one fault, whatever happens: the block fills in what it cost, and a check
+        that fails in it (or a hang's timeout) marks the fault failed."""
+        entry = Fault(family, fault, documents)
+        self.faults.append(entry)
+        try:
+            yield entry
+        except BaseException:
+            entry.failed = True
+            raise
 
     def save(self, path: Path) -> None:
         entries = sorted((asdict(f) for f in self.faults), key=lambda f: (f["family"], f["fault"]))

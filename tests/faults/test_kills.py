@@ -155,12 +155,11 @@ def test_a_killed_run_leaves_no_partial_output_and_resume_completes_it(
     for point in range(kill_points()):
         out = tmp_path / f"out-{point}"
         seed = _seed(name, jobs, point)
-        killed = _kill_and_resume(corpus, out, jobs, SIGNALS[name], seed, worker=False)
         fault = f"{name} to cleaner clean -j {jobs}"
-        ledger.record(
-            "kills", fault, documents=corpus.documents, lost=killed.lost, partial=killed.partial
-        )
-        assert (killed.partial, killed.lost) == (0, 0)
+        with ledger.injecting("kills", fault, documents=corpus.documents) as cost:
+            killed = _kill_and_resume(corpus, out, jobs, SIGNALS[name], seed, worker=False)
+            cost.lost, cost.partial = killed.lost, killed.partial
+            assert (killed.partial, killed.lost) == (0, 0)
         shutil.rmtree(out)
 
 
@@ -171,13 +170,9 @@ def test_a_killed_worker_stops_the_run_cleanly_and_resume_completes_it(
     for point in range(kill_points()):
         out = tmp_path / f"out-{point}"
         seed = _seed("worker", name, point)
-        killed = _kill_and_resume(corpus, out, 2, SIGNALS[name], seed, worker=True)
-        ledger.record(
-            "kills",
-            f"{name} to a worker of -j 2",
-            documents=corpus.documents,
-            lost=killed.lost,
-            partial=killed.partial,
-        )
-        assert (killed.partial, killed.lost) == (0, 0)
+        fault = f"{name} to a worker of -j 2"
+        with ledger.injecting("kills", fault, documents=corpus.documents) as cost:
+            killed = _kill_and_resume(corpus, out, 2, SIGNALS[name], seed, worker=True)
+            cost.lost, cost.partial = killed.lost, killed.partial
+            assert (killed.partial, killed.lost) == (0, 0)
         shutil.rmtree(out)

@@ -51,45 +51,48 @@ def test_a_file_size_limit_mid_file_is_exit_2_with_no_partial_output(
     source, complete, documents = corpus
     limit = min(len(data) for data in complete.values()) // 2
     out = tmp_path / "out"
-    done = subprocess.run(
-        cleaner_command("clean", source, "-o", out, "-q", "-j", jobs),
-        capture_output=True,
-        preexec_fn=lambda: _limit_file_size(limit),  # a write past it fails with EFBIG
-        timeout=300,
-    )
-    stderr = done.stderr.decode()
-    assert done.returncode == 2, stderr
-    assert "cannot write the output: File too large. Nothing partial was left" in stderr
-    assert ".jsonl" in stderr.split("cannot write")[0] and "Traceback" not in stderr
-    found = outputs(out)
-    partial = partial_outputs(found, complete)
-    assert partial == [] and temps(out) == []
-    ledger.record(
-        "write failures",
-        f"RLIMIT_FSIZE mid-file, -j {jobs}",
-        documents=documents,
-        lost=0,
-        partial=len(partial),
-    )
+    fault = f"RLIMIT_FSIZE mid-file, -j {jobs}"
+    with ledger.injecting("write failures", fault, documents=documents) as cost:
+        done = subprocess.run(
+            cleaner_command("clean", source, "-o", out, "-q", "-j", jobs),
+            capture_output=True,
+            preexec_fn=lambda: _limit_file_size(limit),  # a write past it fails with EFBIG
+            timeout=300,
+        )
+        cost.partial = len(partial_outputs(outputs(out), complete))
+        stderr = done.stderr.decode()
+        assert done.returncode == 2, stderr
+        assert "cannot write the output: File too large. Nothing partial was left" in stderr
+        assert ".jsonl" in stderr.split("cannot write")[0] and "Traceback" not in stderr
+        assert cost.partial == 0 and temps(out) == []
+        # Given room, the same command with --resume writes every document.
+        rerun = run_cleaner("clean", source, "-o", out, "-q", "-j", jobs, "--resume")
+        cost.lost = documents - sum(count_documents(data) for data in outputs(out).values())
+        assert rerun.returncode == 0, rerun.stderr
+        assert outputs(out) == complete
 
 
 def test_stdout_on_a_full_disk_is_exit_2_with_a_message(corpus, ledger: Ledger):
-    source, _, documents = corpus
+    source, complete, _ = corpus
     shard = sorted(source.iterdir())[0]
-    with open("/dev/full", "wb") as full:
-        done = subprocess.run(
-            cleaner_command("clean", shard, "-o", "-", "-q"),
-            stdout=full,
-            stderr=subprocess.PIPE,
-            timeout=300,
-        )
-    stderr = done.stderr.decode()
-    assert done.returncode == 2, stderr
-    assert "standard output: cannot write: No space left on device" in stderr
-    assert "Traceback" not in stderr
-    ledger.record(
-        "write failures", "stdout on /dev/full (ENOSPC)", documents=documents, lost=0, partial=0
-    )
+    documents = count_documents(shard.read_bytes())
+    fault = "stdout on /dev/full (ENOSPC)"
+    # stdout is written as data comes, so nothing there is "partial": the reader sees the status.
+    with ledger.injecting("write failures", fault, documents=documents) as cost:
+        with open("/dev/full", "wb") as full:
+            done = subprocess.run(
+                cleaner_command("clean", shard, "-o", "-", "-q"),
+                stdout=full,
+                stderr=subprocess.PIPE,
+                timeout=300,
+            )
+        stderr = done.stderr.decode()
+        assert done.returncode == 2, stderr
+        assert "standard output: cannot write: No space left on device" in stderr
+        assert "Traceback" not in stderr
+        rerun = run_cleaner("clean", shard, "-o", "-", "-q")
+        cost.lost = documents - count_documents(rerun.stdout)
+        assert rerun.returncode == 0 and rerun.stdout == complete[shard.name]
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
@@ -117,20 +120,3 @@ def test_an_output_directory_that_is_a_file_is_exit_2_and_names_it(corpus, tmp_p
     assert done.returncode == 2, stderr
     assert "taken" in stderr and "Traceback" not in stderr
     assert blocker.read_text() == "not a directory\n"
-
-
-def test_documents_in_equal_documents_out_after_a_failed_write_and_a_rerun(corpus, tmp_path: Path):
-    """A write failure loses nothing: the same command, given room, writes every document."""
-    source, complete, documents = corpus
-    out = tmp_path / "out"
-    limit = min(len(data) for data in complete.values()) // 2
-    subprocess.run(
-        cleaner_command("clean", source, "-o", out, "-q"),
-        capture_output=True,
-        preexec_fn=lambda: _limit_file_size(limit),
-        timeout=300,
-    )
-    done = run_cleaner("clean", source, "-o", out, "-q", "--resume")
-    assert done.returncode == 0, done.stderr
-    assert outputs(out) == complete
-    assert sum(count_documents(data) for data in complete.values()) == documents
