@@ -203,16 +203,18 @@ class NaiveRuleSet:
         self._tables: dict[tuple[int, ...], NaiveTable] = {}
 
     def first_look(
-        self, url: str | None, doc: DocView
-    ) -> tuple[NaiveTable, list[tuple[object, None]], Activation]:
+        self, url: str | None, doc: DocView, before: Activation | None = None
+    ) -> tuple[list[tuple[object, None]], Activation]:
         host = self.host(url)
+        earlier = before.packs if before else ()
         packs = tuple(
             i
             for i, p in enumerate(self.packs)
-            if p.applies_to(host) or any(self._holds(sig, doc) for sig in p.signatures)
+            if i in earlier
+            or p.applies_to(host)
+            or any(self._holds(sig, doc) for sig in p.signatures)
         )
-        table = self.table(packs)
-        return table, table.candidates(doc), Activation(packs)
+        return self.table(packs).candidates(doc), Activation(packs)
 
     def table(self, packs: tuple[int, ...]) -> NaiveTable:
         if packs not in self._tables:
@@ -227,7 +229,7 @@ class NaiveRuleSet:
         # A disabled rule or a pattern signature has no naive form: the engine's matcher, told
         # of no literal, tries every line.
         naive = self._naive.get(sig.matcher.id, sig.matcher)
-        return bool(naive.find(doc, None))  # type: ignore[attr-defined]
+        return bool(naive.find(doc, None))
 
 
 class NaiveCleaner:

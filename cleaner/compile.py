@@ -144,21 +144,23 @@ class RuleTable:
         """One scan: the packs whose signature ``doc`` holds, the candidate rules of those and
         of the packs ``by_host``, and the signature checks that ran out of time."""
         found, signature_hits = self.prefilter.scan(doc.text)
+        applying = set(by_host)
         detected: set[int] = set()
         timed_out: list[str] = []
         for j in sorted(signature_hits):
             pack, sig = self.signatures[j]
-            if pack in detected:
+            if pack in applying:
                 continue
             if sig.matcher is None:
                 detected.add(pack)
+                applying.add(pack)
                 continue
             try:
                 if sig.matcher.find(doc, signature_hits[j]):
                     detected.add(pack)
+                    applying.add(pack)
             except TimeoutError:
                 timed_out.append(sig.matcher.id)
-        applying = {*by_host, *detected}
         first = [(self.rules[i], starts) for i, starts in found if self.pack_of[i] in applying]
         return detected, first, timed_out
 
@@ -224,22 +226,28 @@ class RuleSet:
         return host
 
     def first_look(
-        self, url: str | None, doc: DocView
-    ) -> tuple[RuleTable, list[Candidate], Activation]:
-        """The table of the packs that apply to a document (its host's, and those whose
-        signature its text holds), the rules to try in its first pass, and how the packs were
-        chosen. One prefilter scan serves both: a document without a signature pays nothing."""
+        self, url: str | None, doc: DocView, before: Activation | None = None
+    ) -> tuple[list[Candidate], Activation]:
+        """The rules to try in this pass on a document, of the packs that apply to it (its
+        host's, and those whose signature its text holds), and how the packs were chosen.
+        One prefilter scan serves both: a document without a signature pays nothing.
+
+        ``before`` is the activation of an earlier pass: its packs still apply, and a removal
+        may have brought another pack's signature into reach (a footer now among the last
+        lines), so the packs not yet detected are looked for again."""
         reach = self._reach(self.host(url))
         if reach.wide is None:
-            table = self.table(reach.applying)
-            return table, table.candidates(doc), Activation(reach.applying)
-        detected, first, timed_out = reach.wide.first_look(doc, reach.applying)
-        activation = Activation(reach.applying, tuple(sorted(detected)), tuple(timed_out))
-        return self.table(activation.packs), first, activation
+            return self.table(reach.applying).candidates(doc), Activation(reach.applying)
+        known = before.detected if before else ()
+        detected, first, timed_out = reach.wide.first_look(doc, (*reach.applying, *known))
+        activation = Activation(
+            reach.applying, tuple(sorted({*known, *detected})), tuple(timed_out)
+        )
+        return first, activation
 
     def activation(self, url: str | None, doc: DocView) -> Activation:
         """Which packs apply to a document, and why."""
-        return self.first_look(url, doc)[2]
+        return self.first_look(url, doc)[1]
 
     def table_for_host(self, host: str | None) -> RuleTable:
         """The packs that ``host`` names, whatever the text holds."""

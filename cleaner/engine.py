@@ -99,15 +99,17 @@ class Cleaner:
         spans: list[Span] = []
         held: list[Span] = []
         memo: dict[Any, Any] = {}
-        # Which packs apply is decided once, on the text as it came (removals cannot take a
-        # document out of a site's reach), by the scan that also finds the first pass's rules.
+        # Each pass's scan finds both the packs that apply and its rules. A pack once applying
+        # stays (a removal cannot take a document out of a site's reach), and a removal can
+        # bring a signature into reach, so every pass looks again.
         view = DocView(text, doc.title, self._time_limit(text), memo)
-        table, candidates, activation = self.ruleset.first_look(doc.url, view)
+        candidates, activation = self.ruleset.first_look(doc.url, view)
         timed_out = list(activation.timed_out)
         for n in range(MAX_PASSES):
             if n:
                 view = DocView(text, doc.title, self._time_limit(text), memo)
-                candidates = table.candidates(view)
+                candidates, activation = self.ruleset.first_look(doc.url, view, activation)
+                timed_out.extend(t for t in activation.timed_out if t not in timed_out)
             found, held_now, timed_now = self._one_pass(view, candidates)
             held.extend(lift(spans, held_now, text) if spans else held_now)
             timed_out.extend(t for t in timed_now if t not in timed_out)

@@ -110,7 +110,7 @@ def test_disabling_the_card_rule_keeps_it_as_a_signature() -> None:
     assert cleaner.clean(text) == "Mayor Jane DoeJane DoeCouncil votes on budget MORE spoke.\n"
 
 
-def test_activation_is_decided_once_so_cleaning_stays_idempotent(default: Cleaner) -> None:
+def test_cleaning_the_readme_example_twice_changes_nothing(default: Cleaner) -> None:
     once = default.clean(ARTICLE)
     assert default.clean(once) == once
 
@@ -177,6 +177,22 @@ def test_a_rule_signature_needs_a_literal(write_pack) -> None:
     with pytest.raises(RuleFileError, match="rule 'any' requires no literal"):
         load_pack(write_pack(body))
 
+
+
+def test_a_signature_a_removal_brings_into_reach_activates_its_pack(write_pack) -> None:
+    # The footer signature reads only the last line; the prompts after it hide it until the
+    # generic pack removes them, and cleaning the result again must change nothing.
+    site = write_pack(
+        SITE.format(detect='[{ rule = "footer" }]').replace(
+            'requires = ["Visit Example.com"]', 'requires = ["Visit Example.com"]\nlast_lines = 1'
+        ),
+        "site.toml",
+    )
+    cleaner = Cleaner.load([site])
+    text = f"{STORY}\nVisit Example.com for more stories.\nShare this story\n"
+    once = cleaner.clean(text)
+    assert once == f"{STORY}\n"
+    assert cleaner.clean(once) == once
 
 # -- hosts: web archives and aliases ---------------------------------------------------------
 
