@@ -27,7 +27,7 @@ from benchmarks.corpus import documents  # noqa: E402
 
 #: Where a run writes its ledger (unset: nothing is written; the tests assert all the same).
 LEDGER_ENV = "CLEANER_FAULT_LEDGER"
-#: How many seeded kill points each kill test tries (the long run sets 60 or more).
+#: How many seeded kill points each kill test tries (the long run sets 7 or more).
 KILLS_ENV = "CLEANER_FAULT_KILLS"
 
 
