@@ -178,7 +178,6 @@ def test_a_rule_signature_needs_a_literal(write_pack) -> None:
         load_pack(write_pack(body))
 
 
-
 def test_a_signature_a_removal_brings_into_reach_activates_its_pack(write_pack) -> None:
     # The footer signature reads only the last line; the prompts after it hide it until the
     # generic pack removes them, and cleaning the result again must change nothing.
@@ -193,6 +192,7 @@ def test_a_signature_a_removal_brings_into_reach_activates_its_pack(write_pack) 
     once = cleaner.clean(text)
     assert once == f"{STORY}\n"
     assert cleaner.clean(once) == once
+
 
 # -- hosts: web archives and aliases ---------------------------------------------------------
 
