@@ -35,6 +35,12 @@ DECOMPRESSION_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+#: Compressed bytes decompressed per step. zstd expands at most about 32,000 times (an RLE
+#: block of 4 bytes is 128 KB), so one step yields at most ~32 MB: a bomb cannot take memory
+#: faster than the reader's record limit can stop it.
+_ZSTD_STEP = 1 << 10
+
+
 class _ZstdRawReader(io.RawIOBase):
     """Decompress zstd frames one after another; EOFError if the input ends inside a frame."""
 
@@ -43,6 +49,8 @@ class _ZstdRawReader(io.RawIOBase):
         self._dctx = zstandard.ZstdDecompressor()
         self._obj = self._dctx.decompressobj()
         self._in_frame = False
+        self._input = b""
+        self._at = 0
         self._pending = b""
         self._eof = False
 
@@ -51,30 +59,37 @@ class _ZstdRawReader(io.RawIOBase):
 
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
         """Fill ``buffer`` with decompressed bytes; 0 means a clean end of all frames."""
-        while not self._pending and not self._eof:
-            self._pending = self._decompress_more()
+        if len(self._pending) < len(buffer):
+            parts = [self._pending]
+            have = len(self._pending)
+            while have < len(buffer) and not self._eof:
+                part = self._step()
+                parts.append(part)
+                have += len(part)
+            self._pending = b"".join(parts)
         n = min(len(buffer), len(self._pending))
         buffer[:n] = self._pending[:n]
         self._pending = self._pending[n:]
         return n
 
-    def _decompress_more(self) -> bytes:
-        data = self._source.read(READ_CHUNK)
-        if not data:
-            if self._in_frame:
-                raise EOFError("zstd data ends inside a frame (the file is truncated)")
-            self._eof = True
-            return b""
-        out = []
-        while data:
+    def _step(self) -> bytes:
+        if self._at == len(self._input):
+            self._input, self._at = self._source.read(READ_CHUNK), 0
+            if not self._input:
+                if self._in_frame:
+                    raise EOFError("zstd data ends inside a frame (the file is truncated)")
+                self._eof = True
+                return b""
+        with memoryview(self._input) as view:
+            piece = view[self._at : self._at + _ZSTD_STEP]
+            self._at += len(piece)
             self._in_frame = True
-            out.append(self._obj.decompress(data))
-            if not self._obj.eof:
-                break
-            data = self._obj.unused_data
+            out = self._obj.decompress(piece)
+        if self._obj.eof:  # a frame ended inside the piece: the next one starts after it
+            self._at -= len(self._obj.unused_data)
             self._obj = self._dctx.decompressobj()
             self._in_frame = False
-        return b"".join(out)
+        return out
 
 
 def open_decompressed(raw: BinaryIO, compression: Compression) -> BinaryIO:

@@ -157,6 +157,10 @@ def _scan(root: Path, input_format: Format | None, skipped: list[str]) -> list[_
             if fmt is None:
                 skipped.append(str(path))
                 continue
+            if path.is_symlink() and not path.exists():
+                raise InputError(
+                    path, "is a symlink loop or a broken link; remove it or point it at a file"
+                )
             if not os.access(path, os.R_OK):
                 unreadable.append(str(path))
                 continue

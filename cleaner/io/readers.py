@@ -27,6 +27,9 @@ _HEAD = 16  # enough for every magic number, bzip2's block magic included
 #: About this many bytes of whole lines per block: 1 MB keeps pickling cheap and a -j 2
 #: run's process tree, with two blocks per worker in flight, well under 200 MB.
 BLOCK_BYTES = 1 << 20
+#: The longest record read: far past any real document, and a bound on the memory a
+#: decompression bomb (a small file that expands into one endless line) can take.
+MAX_RECORD_BYTES = 256 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +253,8 @@ def _blocks(stream: BinaryIO, name: str, compression: Compression, size: int) ->
         # Only the new bytes are searched: a 100 MB line costs one pass, not one per read.
         newline = data.rfind(b"\n")
         pending += data
+        if newline == -1 and len(pending) > MAX_RECORD_BYTES:
+            raise _too_long(name, line + pending.count(b"\n"))
         if newline != -1 and len(pending) >= size:
             cut = len(pending) - len(data) + newline + 1
             with memoryview(pending) as view:  # one copy, not a bytearray slice and then bytes
@@ -262,7 +267,18 @@ def _blocks(stream: BinaryIO, name: str, compression: Compression, size: int) ->
 def _whole(stream: BinaryIO, name: str, compression: Compression) -> Block:
     """A .txt file is one document: read it whole (the cleaner needs all of it anyway)."""
     try:
-        data = stream.read()
+        data = stream.read(MAX_RECORD_BYTES + 1)
     except DECOMPRESSION_ERRORS as e:
         raise _broken(name, compression, 1, e) from e
+    if len(data) > MAX_RECORD_BYTES:
+        raise _too_long(name, 1)
     return Block(name, 1, data, whole=True)
+
+
+def _too_long(name: str, line: int) -> InputError:
+    return InputError(
+        name,
+        f"a record runs past {MAX_RECORD_BYTES >> 20} MiB without ending (a decompression "
+        "bomb, or a file that is not one record per line); check the file, or split it",
+        line=line,
+    )
