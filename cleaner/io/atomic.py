@@ -128,7 +128,7 @@ class TempFile:
         _GUARD.enter()
         try:
             final.parent.mkdir(parents=True, exist_ok=True)
-            self.path = _create_temp(final)
+            self.path, self._identity = _create_temp(final)
         except OSError as e:
             _GUARD.exit()
             raise ConfigError(f"{final}: cannot write the output here: {e.strerror or e}") from e
@@ -138,6 +138,7 @@ class TempFile:
 
     def commit(self) -> None:
         try:
+            self._check_still_ours()
             _fsync_file(self.path)
             os.replace(self.path, self.final)
         except BaseException:
@@ -148,11 +149,31 @@ class TempFile:
 
     def abort(self) -> None:
         with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()
+            if _identity(self.path) == self._identity:  # never remove a file put in its place
+                self.path.unlink()
         _GUARD.exit()
 
+    def _check_still_ours(self) -> None:
+        """Refuse to publish a temp file that was deleted or replaced while it was written."""
+        try:
+            same = _identity(self.path) == self._identity
+        except FileNotFoundError:
+            same = False
+        if not same:
+            raise OutputError(
+                f"{self.final}: the temp file being written ({self.path.name}) was deleted or "
+                "replaced by something else during the run, so the output was not published "
+                "(an output that exists is complete); run again, with nothing else writing there"
+            )
 
-def _create_temp(final: Path) -> Path:
+
+def _identity(path: Path) -> tuple[int, int]:
+    info = os.stat(path)
+    return info.st_dev, info.st_ino
+
+
+def _create_temp(final: Path) -> tuple[Path, tuple[int, int]]:
+    """A new temp file beside ``final``, and its identity (device, inode)."""
     mode = final.stat().st_mode & 0o7777 if final.exists() else 0o666
     while True:
         temp = _temp_name(final)
@@ -160,10 +181,11 @@ def _create_temp(final: Path) -> Path:
             fd = os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, mode)
         except FileExistsError:  # pragma: no cover - 32 random bits collided
             continue
+        info = os.fstat(fd)
         os.close(fd)
         if final.exists():
             os.chmod(temp, mode)
-        return temp
+        return temp, (info.st_dev, info.st_ino)
 
 
 def _fsync_file(path: Path) -> None:

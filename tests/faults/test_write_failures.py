@@ -13,6 +13,7 @@ import resource
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,49 @@ def test_an_output_directory_that_is_a_file_is_exit_2_and_names_it(corpus, tmp_p
     assert done.returncode == 2, stderr
     assert "taken" in stderr and "Traceback" not in stderr
     assert blocker.read_text() == "not a directory\n"
+
+
+def _replace_with_other_bytes(temp: Path) -> None:
+    other = temp.with_name("other-writer.tmp")
+    other.write_bytes(b"another program's bytes\n")
+    os.replace(other, temp)
+
+
+@pytest.mark.parametrize(
+    ("fault", "meddle"),
+    [
+        ("output deleted mid-run", Path.unlink),
+        ("output replaced mid-run", _replace_with_other_bytes),
+    ],
+)
+def test_an_output_deleted_or_replaced_mid_run_is_exit_2_and_never_published(
+    tmp_path: Path, ledger: Ledger, fault: str, meddle
+):
+    documents = write_corpus(tmp_path / "in", files=1, documents_per_file=1500, seed=37)
+    source = tmp_path / "in" / "shard-00.jsonl"
+    out = tmp_path / "out"
+    out.mkdir()
+    with ledger.injecting("write failures", fault, documents=documents) as cost:
+        process = subprocess.Popen(
+            cleaner_command("clean", source, "-o", out / "clean.jsonl", "-q"),
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 120
+        while not temps(out) and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.002)
+        [temp] = temps(out)  # the output being written: only a temp file so far
+        meddle(temp)
+        _, stderr_bytes = process.communicate(timeout=300)
+        stderr = stderr_bytes.decode()
+        assert process.returncode == 2, stderr
+        assert f"{out / 'clean.jsonl'}: the temp file being written" in stderr, stderr
+        assert "was deleted or replaced by something else during the run" in stderr
+        assert "Traceback" not in stderr
+        assert not (out / "clean.jsonl").exists()
+        if temp.exists():  # what another program put there is left to it
+            assert temp.read_bytes() == b"another program's bytes\n"
+            temp.unlink()
+        rerun = run_cleaner("clean", source, "-o", out / "clean.jsonl", "-q")
+        assert rerun.returncode == 0, rerun.stderr
+        cost.lost = documents - count_documents((out / "clean.jsonl").read_bytes())
+        assert cost.lost == 0
