@@ -100,7 +100,7 @@ URLS = (
 BASES = 500
 
 
-def _mutate(rng: random.Random, doc: dict[str, Any]) -> Document:
+def mutate(rng: random.Random, doc: dict[str, Any]) -> Document:
     text: str = doc["text"]
     lines = text.split("\n")
     for _ in range(rng.randrange(0, 6)):
@@ -138,7 +138,7 @@ def cases(seed: int, start: int = 0) -> Iterator[tuple[int, Document]]:
     while True:
         rng = random.Random(f"{seed}:{i}")
         base = bases[rng.randrange(BASES)]
-        yield i, _mutate(rng, base)
+        yield i, mutate(rng, base)
         i += 1
 
 
@@ -208,7 +208,7 @@ def check_case(cleaner: Cleaner, guard: Guard, doc: Document) -> list[tuple[str,
     return failed
 
 
-def _line(record: dict[str, Any], ascii_only: bool) -> bytes:
+def jsonl_line(record: dict[str, Any], ascii_only: bool) -> bytes:
     """A JSON line as corpora write them: escaped, or raw UTF-8 where it can be."""
     if not ascii_only:
         try:
@@ -223,7 +223,7 @@ def check_batch(
 ) -> list[tuple[str, str]]:
     """The batch through the pipeline in process and on two workers."""
     lines = [
-        _line({"id": n, "url": d.url, "title": d.title, "text": d.text}, ascii_only)
+        jsonl_line({"id": n, "url": d.url, "title": d.title, "text": d.text}, ascii_only)
         for n, d in enumerate(docs)
     ]
     source = work / "batch.jsonl"
