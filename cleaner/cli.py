@@ -25,6 +25,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from cleaner import render
+from cleaner.audit import SAMPLES_PER_RULE, Audit
 from cleaner.cli_options import (
     CLEANING_RUN,
     CONFIG,
@@ -46,7 +47,7 @@ from cleaner.cli_options import (
     shared,
 )
 from cleaner.config import Settings
-from cleaner.errors import CleanerError
+from cleaner.errors import CleanerError, InputError
 from cleaner.io.atomic import AtomicOutput
 from cleaner.io.codecs import TxtMeta
 from cleaner.io.documents import refuse_stdin
@@ -167,6 +168,10 @@ def clean(
         Path | None,
         typer.Option("--spans", help="Write every edit (JSONL: id, rule, offsets, removed text)."),
     ] = None,
+    html_path: Annotated[
+        Path | None,
+        typer.Option("--html", help="Write an HTML audit report of what was removed here."),
+    ] = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Skip files whose output already exists complete.")
     ] = False,
@@ -191,13 +196,17 @@ def clean(
     options = RunOptions(
         jobs=jobs, on_error=on_error.value, rejects=rejects, resume=resume, check=diff, txt=txt
     )
+    audit = Audit() if html_path is not None else None
     with _spans_file(spans_path) as write_spans:
         show_diff = _write(render.diff) if diff else None
-        listeners = [f for f in (write_spans, show_diff) if f is not None]
-        report = _run(planned, settings, options, listeners, quiet=quiet)
+        audit_row = (lambda o: audit.add_row(render.spans_row(o))) if audit else None
+        listeners = [f for f in (write_spans, show_diff, audit_row) if f is not None]
+        report = _run(planned, settings, options, listeners, quiet=quiet, held=not diff)
     report.files_not_read = not_read
     if report_path is not None:
         _write_json(report_path, report.to_dict())
+    if audit is not None and html_path is not None:
+        _write_html(html_path, audit.html(report.to_dict()))
     if not quiet:
         stderr.print(str(report))
     return report.return_code
@@ -330,6 +339,30 @@ def learn(
     return EXIT_OK
 
 
+@app.command("report")
+@handled
+def report_html(
+    spans: Annotated[Path, typer.Argument(help="A --spans file of an earlier run.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")],
+    run_report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report", help="That run's --report JSON: exact totals and per-host shares."
+        ),
+    ] = None,
+    samples: Annotated[
+        int, typer.Option("--samples", min=1, help="Edits shown per rule (a seeded sample).")
+    ] = SAMPLES_PER_RULE,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the sample.")] = 0,
+) -> int:
+    """Write the HTML audit report of an earlier run from its spans file."""
+    audit = Audit(samples=samples, seed=seed)
+    audit.add_rows(_json_lines(spans))
+    totals = _read_json(run_report) if run_report is not None else None
+    _write_html(output, audit.html(totals))
+    return EXIT_OK
+
+
 # -- rules ------------------------------------------------------------------------------------
 
 
@@ -410,6 +443,45 @@ def _write_json(path: Path, data: dict[str, Any], *, ascii_only: bool = True) ->
     """A command's JSON report, written atomically."""
     with AtomicOutput(path) as out:
         out.write(json.dumps(data, indent=2, ensure_ascii=ascii_only).encode() + b"\n")
+
+
+def _write_html(path: Path, page: str) -> None:
+    with AtomicOutput(path) as out:
+        out.write(page.encode("utf-8", "surrogatepass"))
+
+
+def _json_lines(path: Path) -> Iterator[dict[str, Any]]:
+    """The rows of a JSONL file, each checked to be an object; errors name file and line."""
+    try:
+        with path.open("rb") as lines:
+            for number, line in enumerate(lines, 1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except ValueError as e:
+                    raise InputError(
+                        path, f"not a JSON line ({e}); give a --spans file", line=number
+                    ) from None
+                if not isinstance(row, dict) or "spans" not in row:
+                    raise InputError(
+                        path, "not a --spans row (no 'spans'); give a --spans file", line=number
+                    )
+                yield row
+    except OSError as e:
+        raise InputError(path, f"cannot read: {e.strerror or e}") from None
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_bytes())
+    except OSError as e:
+        raise InputError(path, f"cannot read: {e.strerror or e}") from None
+    except ValueError as e:
+        raise InputError(path, f"not JSON ({e}); give a --report file") from None
+    if not isinstance(data, dict) or "documents" not in data or "characters" not in data:
+        raise InputError(path, "not a --report file (no 'documents' and 'characters')")
+    return data
 
 
 def _write(lines: Callable[[Outcome], Iterator[str]]) -> Listener:

@@ -53,16 +53,53 @@ def edits(original: str, spans: Iterable[Span]) -> list[dict[str, object]]:
     ]
 
 
-def spans_line(outcome: Outcome) -> bytes:
-    """One line of a ``--spans`` file: where the document is, its id and every edit."""
-    doc, result = _changed(outcome)
-    row = {
+#: Characters of context kept on each side of an edit in a spans file: a line, at most this.
+CONTEXT = 200
+
+
+def in_context(text: str, spans: Iterable[Span]) -> list[dict[str, object]]:
+    """``edits``, each with ``before`` and ``after``: the text from the start of the line
+    before it to the end of the line after it (at most ``CONTEXT`` characters each side)."""
+    rows = []
+    for span, row in zip(spans, edits(text, spans), strict=True):
+        line_start = text.rfind("\n", 0, span.start) + 1
+        start = text.rfind("\n", 0, line_start - 1) + 1 if line_start else 0
+        line_end = _line_end(text, span.end)
+        end = _line_end(text, line_end + 1) if line_end < len(text) else line_end
+        row["before"] = text[max(start, span.start - CONTEXT) : span.start]
+        row["after"] = text[span.end : min(end, span.end + CONTEXT)]
+        rows.append(row)
+    return rows
+
+
+def _line_end(text: str, at: int) -> int:
+    end = text.find("\n", at)
+    return len(text) if end == -1 else end
+
+
+def spans_row(outcome: Outcome) -> dict[str, Any]:
+    """A ``--spans`` row: where the document is (file, line, id, URL, host), its length, every
+    edit in context, and the edits the guard held back (offsets into the original text)."""
+    doc = outcome.document
+    result = outcome.result
+    if doc is None or result is None:
+        raise ValueError(f"{outcome.record.where}: not a changed record")
+    spans = list(result.spans)
+    return {
         "path": outcome.path,
         "line": outcome.line,
         "id": doc.id,
-        "spans": edits(doc.text, result.spans),
+        "url": doc.url,
+        "host": outcome.host,
+        "chars": len(doc.text),
+        "spans": in_context(doc.text, spans),
+        "held": in_context(doc.text, list(result.held_back)),
     }
-    return json.dumps(row, ensure_ascii=False).encode() + b"\n"
+
+
+def spans_line(outcome: Outcome) -> bytes:
+    """One line of a ``--spans`` file (``spans_row``)."""
+    return json.dumps(spans_row(outcome), ensure_ascii=False).encode() + b"\n"
 
 
 # -- findings -----------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Protocol
 
 from cleaner.types import CleanResult
@@ -24,6 +24,10 @@ from cleaner.types import CleanResult
 SCHEMA_VERSION = 1
 #: Rejections listed individually (all are counted); beyond this only the count grows.
 MAX_LISTED = 1000
+#: Hosts counted one by one; a crawl of more hosts counts the rest under OTHER_HOSTS.
+MAX_HOSTS = 10_000
+NO_HOST = "(no URL)"
+OTHER_HOSTS = "(other hosts)"
 
 
 class OutcomeLike(Protocol):
@@ -41,6 +45,9 @@ class OutcomeLike(Protocol):
 
     @property
     def reason(self) -> str | None: ...
+
+    @property
+    def host(self) -> str | None: ...
 
 
 def _add_counters(target: Any, source: Any) -> None:
@@ -80,6 +87,19 @@ class FileStats:
         return self.read - self.rejected
 
     def merge(self, other: FileStats) -> None:
+        _add_counters(self, other)
+
+
+@dataclass(slots=True)
+class HostStats:
+    """Per-host document and character counts: what share of a site the rules took."""
+
+    read: int = 0
+    changed: int = 0
+    chars_read: int = 0
+    chars_removed: int = 0
+
+    def merge(self, other: HostStats) -> None:
         _add_counters(self, other)
 
 
@@ -128,6 +148,7 @@ class Report:
     files_not_read: list[str] = field(default_factory=list)
     rules: dict[str, RuleStats] = field(default_factory=dict)
     files: dict[str, FileStats] = field(default_factory=dict)
+    hosts: dict[str, HostStats] = field(default_factory=dict)
     rejections: list[Rejection] = field(default_factory=list)
     errors: list[FileError] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
@@ -143,17 +164,23 @@ class Report:
         if outcome.reason is not None:
             self.add_rejection(outcome.path, outcome.line, outcome.reason)
         elif outcome.result is not None:
-            self.add_result(outcome.path, outcome.result)
+            self.add_result(outcome.path, outcome.result, outcome.host)
 
-    def add_result(self, path: str, result: CleanResult) -> None:
-        """Count one cleaned document from ``path``."""
+    def add_result(self, path: str, result: CleanResult, host: str | None = None) -> None:
+        """Count one cleaned document from ``path`` (and the ``host`` its URL names)."""
         removed = result.removed_chars()
+        read = len(result.text) + removed
         stats = self._file(path)
+        site = self._host(host)
         stats.read += 1
+        site.read += 1
+        site.chars_read += read
         self.documents_read += 1
-        self.chars_read += len(result.text) + removed
+        self.chars_read += read
         if result.changed:
             stats.changed += 1
+            site.changed += 1
+            site.chars_removed += removed
             self.documents_changed += 1
             self.chars_removed += removed
         else:
@@ -211,6 +238,8 @@ class Report:
             self._rule(rule_id).merge(rule)
         for path, stats in other.files.items():
             self._file(path).merge(stats)
+        for host, counts in other.hosts.items():
+            self._host(host).merge(counts)
         room = MAX_LISTED - len(self.rejections)
         self.rejections.extend(other.rejections[: max(room, 0)])
         self.errors.extend(other.errors)
@@ -223,6 +252,15 @@ class Report:
         if rule_id not in self.rules:
             self.rules[rule_id] = RuleStats()
         return self.rules[rule_id]
+
+    def _host(self, host: str | None) -> HostStats:
+        """A host's counts; past MAX_HOSTS hosts (a web crawl), the rest count together."""
+        key = host or NO_HOST
+        if key not in self.hosts:
+            if len(self.hosts) >= MAX_HOSTS:
+                key = OTHER_HOSTS
+            self.hosts.setdefault(key, HostStats())
+        return self.hosts[key]
 
     def _file(self, path: str) -> FileStats:
         if path not in self.files:
@@ -259,6 +297,7 @@ class Report:
             "characters": {"read": self.chars_read, "removed": self.chars_removed},
             "rules": {k: _rule_dict(v) for k, v in sorted(self.rules.items())},
             "files": {k: _file_dict(v) for k, v in sorted(self.files.items())},
+            "hosts": {k: asdict(v) for k, v in sorted(self.hosts.items())},
             "files_skipped": self.files_skipped,
             "files_not_read": sorted(self.files_not_read),
             "rejections": [

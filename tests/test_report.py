@@ -173,3 +173,28 @@ def test_a_real_cleaner_feeds_the_report(tmp_path: Path) -> None:
     report = Report()
     report.add_result("f", cleaner.explain("Body.\nADVERTISEMENT\nMore body text here.\n"))
     assert report.rules["t.ad"].spans == 1 and report.chars_removed > 0
+
+
+def test_hosts_count_documents_and_the_share_removed() -> None:
+    def on(host: str | None, original: str, *spans: Span) -> Outcome:
+        done = outcome("a.jsonl", 1, result(original, *spans))
+        return Outcome(done.record, done.data, done.result, host=host)
+
+    report = Report()
+    report.add(on("thehill.com", "Hello world (AP)", Span(11, 16, "t.credit")))
+    report.add(on("thehill.com", "untouched"))
+    report.add(on(None, "no url here"))
+    assert report.to_dict()["hosts"] == {
+        "(no URL)": {"read": 1, "changed": 0, "chars_read": 11, "chars_removed": 0},
+        "thehill.com": {"read": 2, "changed": 1, "chars_read": 25, "chars_removed": 5},
+    }
+    assert Report().merge(report).merge(report).hosts["thehill.com"].chars_removed == 10
+
+
+def test_past_max_hosts_the_rest_count_together(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("cleaner.report.MAX_HOSTS", 2)
+    report = Report()
+    for host in ("a.com", "b.com", "c.com", "d.com"):
+        report.add_result("a.jsonl", result("text"), host)
+    assert sorted(report.hosts) == ["(other hosts)", "a.com", "b.com"]
+    assert report.hosts["(other hosts)"].read == 2

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 from cleaner.errors import ConfigError, InputError
+from cleaner.hosts import host_of
 from cleaner.io.codecs import Codec
 from cleaner.io.readers import BLOCK_BYTES, Block, Record, RecordLike
 from cleaner.pipeline.workers import SupportsClean, WorkerPool, ordered, resolve_jobs
@@ -51,6 +52,7 @@ class Outcome:
     reason: str | None = None
     reason_line: int | None = None
     document: Document | None = None
+    host: str | None = None
 
     @property
     def path(self) -> str:
@@ -94,33 +96,37 @@ Listener = Callable[[Outcome], None]
 #: Called as work is counted: (documents, bytes read) since the last call.
 Progress = Callable[[int, int], None]
 
-_Reply = tuple[bytes | None, CleanResult | None, Document | None, tuple[str, int | None] | None]
+_Reply = tuple[
+    bytes | None, CleanResult | None, Document | None, tuple[str, int | None] | None, str | None
+]
 
 
 def clean_record(cleaner: SupportsClean, record: R, codec: Codec[R]) -> _Reply:
-    """(new bytes, result, document, (rejection reason, line)) for one record; the bytes only
-    if cleaning changed it, the document too if it changed or the guard held edits back."""
+    """(new bytes, result, document, (rejection reason, line), host) for one record; the
+    bytes only if cleaning changed it, the document too if it changed or the guard held edits
+    back; the host its URL names (for the report's per-host counts)."""
     try:
         doc = codec.decode(record)
     except InputError as e:
-        return None, None, None, (e.reason, e.line)
+        return None, None, None, (e.reason, e.line), None
     if doc is None:
-        return None, None, None, None
+        return None, None, None, None, None
+    host = host_of(doc.url)
     try:
         result = cleaner.clean_document(doc)
         if not result.changed:
-            return None, result, doc if result.held_back else None, None
-        return codec.encode(record, result), result, doc, None
+            return None, result, doc if result.held_back else None, None, host
+        return codec.encode(record, result), result, doc, None, host
     except Exception as e:
         e.add_note(f"while cleaning {record.where}")
         raise
 
 
 def outcome_of(record: RecordLike, reply: _Reply) -> Outcome:
-    data, result, doc, error = reply
+    data, result, doc, error, host = reply
     if error is not None:
         return Outcome(record, None, None, error[0], error[1])
-    return Outcome(record, record.raw if data is None else data, result, document=doc)
+    return Outcome(record, record.raw if data is None else data, result, document=doc, host=host)
 
 
 @dataclass(frozen=True, slots=True)
