@@ -161,16 +161,19 @@ def _pack(source: str, data: dict[str, Any]) -> PackSpec:
     if not isinstance(rules_data, list) or not rules_data:
         raise RuleFileError(source, "a pack needs at least one [[rule]]", field="rule")
     rules: list[RuleSpec] = []
-    seen: set[str] = set()
+    seen: dict[str, int] = {}
     for index, item in enumerate(rules_data, 1):
         if not isinstance(item, dict):
             raise RuleFileError(source, f"rule #{index} is not a table", field="rule")
         rule = _rule(source, pack_id, index, item, fragments)
         if rule.id in seen:
             raise RuleFileError(
-                source, "duplicate rule id in this pack", rule_id=rule.qualified_id, field="id"
+                source,
+                f"duplicate rule id in this pack (rules #{seen[rule.id]} and #{index}); rename one",
+                rule_id=rule.qualified_id,
+                field="id",
             )
-        seen.add(rule.id)
+        seen[rule.id] = index
         rules.append(rule)
     detect = _signatures(source, head.get("detect", []), {r.id: r for r in rules}, fragments)
     return PackSpec(

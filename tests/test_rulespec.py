@@ -55,7 +55,9 @@ def test_wrapping_cannot_make_a_broken_line_pattern_valid(write_pack):
 
 def test_duplicate_rule_id(write_pack):
     body = '[pack]\nid = "x"\n' + GOOD_RULE + GOOD_RULE
-    assert refusal(write_pack, body) == "PACK: rule x.ad -> id: duplicate rule id in this pack"
+    assert refusal(write_pack, body) == (
+        "PACK: rule x.ad -> id: duplicate rule id in this pack (rules #1 and #2); rename one"
+    )
 
 
 def test_pattern_matching_the_empty_string(write_pack):
