@@ -237,6 +237,12 @@ REFUSALS = {
         "replace, requires",
         {"mine.toml": GOOD + 'requires = ["[scraped]"]\n'},
     ),
+    "duplicate rule ids": (
+        {"mine.toml": GOOD + _span_rule("other", "qqx") + _span_rule("stamp", "qqy")},
+        "{dir}/mine.toml: rule mine.stamp -> id: duplicate rule id in this pack "
+        "(rules #1 and #3); rename one",
+        {"mine.toml": GOOD + _span_rule("other", "qqx") + _span_rule("third", "qqy")},
+    ),
     "duplicate pack ids across files": (
         {"a.toml": GOOD, "b.toml": GOOD.replace("stamp", "other")},
         "{dir}/b.toml: pack id 'mine' is already used by {dir}/a.toml; rename one",
