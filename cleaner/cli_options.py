@@ -225,7 +225,12 @@ def settings_from(options: dict[str, Any]) -> Settings:
     ``options`` are the shared options' values; those a command lacks are unset.
     """
     get = options.get
-    base = Settings() if get("isolated") else load_settings(get("config") or discover())
+    if get("isolated"):
+        base = Settings()
+    elif get("config"):
+        base = load_settings(get("config"))
+    else:
+        base = load_settings(discover(), discovered=True)
     rules, disable = get("rules"), get("disable")
     return base.overridden(
         rules=(*base.rules, *rules) if rules else None,

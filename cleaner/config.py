@@ -2,7 +2,10 @@
 
 Discovery works like ruff's: from the working directory upward, the first ``cleaner.toml``, or
 ``pyproject.toml`` with a ``[tool.cleaner]`` table, wins; the search stops at the repository
-root (a directory holding ``.git``). Paths in a config file are relative to that file.
+root (a directory holding ``.git``). Paths in a config file are relative to that file. A file
+found by discovery may name only rule packs under its own directory (symlinks followed): it
+comes with the tree being worked in, not from the user; ``--config`` names a file the user
+vouches for, and its paths may go anywhere.
 """
 
 from __future__ import annotations
@@ -57,8 +60,11 @@ def discover(start: Path | None = None) -> Path | None:
     return None
 
 
-def load_settings(path: Path | None) -> Settings:
-    """Settings from ``path`` (a ``cleaner.toml`` or a ``pyproject.toml``), or the defaults."""
+def load_settings(path: Path | None, *, discovered: bool = False) -> Settings:
+    """Settings from ``path`` (a ``cleaner.toml`` or a ``pyproject.toml``), or the defaults.
+
+    ``discovered``: the file was found by ``discover``, so its rule packs must lie under its
+    directory."""
     if path is None:
         return Settings()
     data = _read(path)
@@ -84,11 +90,28 @@ def load_settings(path: Path | None) -> Settings:
             )
         values[name] = value
     if "rules" in values:
-        values["rules"] = tuple(str((path.parent / r).resolve()) for r in values["rules"])
+        values["rules"] = tuple(_rule_path(path, r, discovered) for r in values["rules"])
     try:
         return Settings(**values, source=str(path))
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}; fix it in the file") from None
+
+
+def _rule_path(config: Path, entry: str, discovered: bool) -> str:
+    """Where a ``rules`` entry points; for a discovered file, refused if outside its directory
+    (a directory entry: any of its packs)."""
+    resolved = (config.parent / entry).resolve()
+    if discovered:
+        home = config.parent.resolve()
+        packs = sorted(resolved.glob("*.toml")) if resolved.is_dir() else []
+        for target in (resolved, *(p.resolve() for p in packs)):
+            if not target.is_relative_to(home):
+                raise ConfigError(
+                    f"{config}: rules entry {entry!r} reaches {target}, outside {home}; a "
+                    "configuration file found by discovery may name only packs under its own "
+                    "directory: move the pack there, or name this file with --config"
+                )
+    return str(resolved)
 
 
 def _read(path: Path) -> dict[str, Any]:

@@ -43,6 +43,17 @@ def test_rule_paths_are_relative_to_the_config_file(tmp_path: Path):
     assert settings.text_key == "body"
 
 
+def test_a_discovered_file_names_only_packs_under_its_directory(tmp_path: Path):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "cleaner.toml").write_text('rules = ["../shared/mine.toml"]\n')
+    outside = str((tmp_path / "shared" / "mine.toml").resolve())
+    with pytest.raises(ConfigError, match="found by discovery may name only packs under"):
+        load_settings(project / "cleaner.toml", discovered=True)
+    # Named with --config, the user vouches for it.
+    assert load_settings(project / "cleaner.toml").rules == (outside,)
+
+
 def test_command_line_values_override_the_file():
     settings = Settings(max_removal=0.3, text_key="body").overridden(max_removal=0.6, text_key=None)
     assert (settings.max_removal, settings.text_key) == (0.6, "body")
