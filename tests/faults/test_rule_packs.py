@@ -281,3 +281,91 @@ def test_an_unusable_pack_is_refused_with_the_whole_message_exit_2_and_no_output
         cost.lost = documents - len(cleaned)
         assert rerun.returncode == 0, rerun.stderr
         assert [r["text"] for r in cleaned] == [f"Paragraph {n} of the story." for n in range(5)]
+
+
+# -- a configuration file found by discovery -------------------------------------------------------
+
+#: How a discovered file may try to reach a pack outside its directory: (the config file's name,
+#: what it holds; {out}: the pack outside, {rel}: the same, relative), the entry as the message
+#: quotes it, and the links the project holds.
+REACHES = {
+    "../ path in cleaner.toml": ("cleaner.toml", 'rules = ["{rel}"]\n', "{rel}", {}),
+    "absolute path in cleaner.toml": ("cleaner.toml", 'rules = ["{out}"]\n', "{out}", {}),
+    "../ path in [tool.cleaner]": (
+        "pyproject.toml",
+        '[project]\nname = "crawl"\n\n[tool.cleaner]\nrules = ["{rel}"]\n',
+        "{rel}",
+        {},
+    ),
+    "symlink out, named": (
+        "cleaner.toml",
+        'rules = ["packs/mine.toml"]\n',
+        "packs/mine.toml",
+        {"packs/mine.toml": "{out}"},
+    ),
+    "symlink out, in a named directory": (
+        "cleaner.toml",
+        'rules = ["packs"]\n',
+        "packs",
+        {"packs/mine.toml": "{out}"},
+    ),
+}
+
+SCRAPED = [{"id": n, "text": f"Paragraph {n} [scraped] of the story."} for n in range(5)]
+CLEANED = [f"Paragraph {n} of the story." for n in range(5)]
+
+
+def _project(tmp_path: Path) -> tuple[Path, Path]:
+    """A repository (``project/``, whose data is in ``project/data/``) and a pack outside it."""
+    root = tmp_path.resolve()
+    (root / "project" / ".git").mkdir(parents=True)
+    (root / "project" / "data").mkdir()
+    _write_records(root / "project" / "data" / "in.jsonl", SCRAPED)
+    (root / "elsewhere").mkdir()
+    (root / "elsewhere" / "mine.toml").write_text(GOOD, encoding="utf-8")
+    return root / "project", root / "elsewhere" / "mine.toml"
+
+
+@pytest.mark.parametrize("case", sorted(REACHES))
+def test_a_discovered_config_cannot_name_packs_outside_its_directory(
+    tmp_path: Path, ledger: Ledger, case: str
+):
+    name, body, entry, links = REACHES[case]
+    project, outside = _project(tmp_path)
+    fill = {"out": str(outside), "rel": "../elsewhere/mine.toml"}
+    config = project / name
+    config.write_text(body.format(**fill), encoding="utf-8")
+    for link, target in links.items():
+        (project / link).parent.mkdir(exist_ok=True)
+        (project / link).symlink_to(target.format(**fill))
+    data = project / "data"
+    out = data / "clean" / "in.jsonl"
+    with ledger.injecting("rule packs", f"discovered config: {case}", documents=5) as cost:
+        done = _run_configured("clean", "in.jsonl", "-o", out, "-q", cwd=data)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.decode() == (
+            f"cleaner: error: {config}: rules entry {entry.format(**fill)!r} reaches {outside}, "
+            f"outside {project}; a configuration file found by discovery may name only packs "
+            "under its own directory: move the pack there, or name this file with --config\n"
+        )
+        assert not out.parent.exists()
+        # Named by the user, the same file is trusted: every document is written, cleaned.
+        rerun = _run_configured("clean", "in.jsonl", "-o", out, "-q", "--config", config, cwd=data)
+        cleaned = _records(out) if out.exists() else []
+        cost.lost = 5 - len(cleaned)
+        assert rerun.returncode == 0, rerun.stderr
+        assert [r["text"] for r in cleaned] == CLEANED
+
+
+def test_a_discovered_config_loads_the_packs_under_its_directory(tmp_path: Path):
+    """Symlinks that stay inside are followed like any path: only where they lead counts."""
+    project, _ = _project(tmp_path)
+    (project / "shared").mkdir()
+    (project / "shared" / "mine.toml").write_text(GOOD, encoding="utf-8")
+    (project / "packs").mkdir()
+    (project / "packs" / "mine.toml").symlink_to("../shared/mine.toml")
+    (project / "cleaner.toml").write_text('rules = ["packs/mine.toml"]\n', encoding="utf-8")
+    data, out = project / "data", project / "data" / "clean.jsonl"
+    done = _run_configured("clean", "in.jsonl", "-o", out, "-q", cwd=data)
+    assert done.returncode == 0, done.stderr
+    assert [r["text"] for r in _records(out)] == CLEANED
