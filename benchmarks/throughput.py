@@ -52,7 +52,9 @@ from benchmarks.corpus import MB, cached_corpus, parse_size
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = ROOT / "benchmarks" / "out"
-STAGES = ("floor", "cli-j1", "cli-jN", "engine", "naive")
+STAGES = ("floor", "cli-j1", "cli-jN", "engine", "naive", "cli-j1-hostpacks")
+#: The rule-count case: this many host packs of this many rules each, added to the defaults.
+HOST_PACKS, RULES_PER_PACK = 200, 20
 _RSS_UNIT = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
 
 
@@ -225,6 +227,39 @@ def measure(cmd: list[str], cwd: Path = ROOT) -> dict[str, Any]:
     }
 
 
+def write_host_packs(
+    directory: Path, src: Path, packs: int = HOST_PACKS, rules: int = RULES_PER_PACK
+) -> Path:
+    """``packs`` host packs of ``rules`` line rules each, shaped like what ``cleaner learn``
+    writes: one per host, the corpus's own hosts first (so its documents get theirs), then
+    made-up ones. Their templates name their host, so they remove nothing from the corpus:
+    the output stays comparable, and the cost measured is the rules' presence alone."""
+    from cleaner.hosts import host_of
+
+    hosts: list[str] = []
+    for _, raw, _ in _records(src):
+        host = host_of(json.loads(raw).get("url"))
+        if host and host not in hosts:
+            hosts.append(host)
+        if len(hosts) >= packs:
+            break
+    hosts += [f"outlet-{n}.example" for n in range(packs - len(hosts))]
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    for n, host in enumerate(hosts):
+        name = host.replace(".", " ").title()
+        parts = [f'[pack]\nid = "host-{n}"\ndomains = ["{host}"]\n']
+        for k in range(rules):
+            literal = f"{name} reader offer {k}"
+            pattern = literal + r"(?: for \d+ days)?\.?"
+            parts.append(
+                f'[[rule]]\nid = "template-{k}"\nkind = "line"\n'
+                f"pattern = '''{pattern}'''\nrequires = [\"{literal}\"]\n"
+            )
+        (directory / f"host-{n:03d}.toml").write_text("\n".join(parts), encoding="utf-8")
+    return directory
+
+
 def byte_compile() -> None:
     """Write the bytecode of ``cleaner`` and ``benchmarks`` (into git-ignored ``__pycache__``)."""
     for package in ("cleaner", "benchmarks"):
@@ -244,8 +279,11 @@ def cli_command() -> list[str]:
 
 def stage_command(stage: str, src: Path, dst: Path, jobs: int) -> list[str]:
     if stage.startswith("cli-"):
-        n = 1 if stage == "cli-j1" else jobs
-        return [*cli_command(), "clean", str(src), "-o", str(dst), "-j", str(n), "-q", "--isolated"]
+        n = jobs if stage == "cli-jN" else 1
+        command = [*cli_command(), "clean", str(src), "-o", str(dst), "-j", str(n), "-q"]
+        if stage == "cli-j1-hostpacks":
+            command += ["--rules", str(write_host_packs(dst.parent / "hostpacks", src))]
+        return [*command, "--isolated"]
     return [sys.executable, "-m", "benchmarks.throughput", "--stage", stage, str(src), str(dst)]
 
 
@@ -358,13 +396,15 @@ def _ratios(results: dict[str, dict[str, Any]]) -> dict[str, float]:
         return r["wall_seconds"] if r and "error" not in r else None
 
     ratios: dict[str, float] = {}
-    floor, j1, jn, engine, naive = (wall(s) for s in STAGES)
+    floor, j1, jn, engine, naive, hostpacks = (wall(s) for s in STAGES)
     if floor and j1:
         ratios["cli_j1_time_over_floor_time"] = j1 / floor
     if j1 and jn:
         ratios["cli_jN_speedup_over_j1"] = j1 / jn
     if naive and j1:
         ratios["naive_time_over_cli_j1_time"] = naive / j1
+    if hostpacks and j1:
+        ratios["hostpacks_time_over_cli_j1_time"] = hostpacks / j1
     if naive and engine:
         ratios["naive_time_over_engine_time"] = naive / engine
         ratios["naive_clean_time_over_engine_clean_time"] = (

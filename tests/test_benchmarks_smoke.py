@@ -130,6 +130,7 @@ def test_the_throughput_harness_runs_every_stage_and_compares_their_outputs(
         "cli_j1_time_over_floor_time",
         "cli_jN_speedup_over_j1",
         "naive_time_over_cli_j1_time",
+        "hostpacks_time_over_cli_j1_time",
     }
     assert not list(tmp_path.glob("*.out.jsonl"))  # outputs are removed unless kept
 
@@ -142,8 +143,11 @@ def test_the_reliability_table_counts_each_kind_of_fault_and_replaces_only_its_b
         {"family": "kills", "fault": "kill -9 to -j 1", "lost": 0, "partial": 1, "failed": True},
         {"family": "write failures", "fault": "stdout on /dev/full", "lost": 2, "partial": 0},
     ]
+    detail = table(faults, by_fault=True)
+    assert "| kills | kill -9 to -j 1 | 2 | 1 | 0 | 1 |" in detail
+    assert "| write failures | stdout on /dev/full | 1 | 0 | 2 | 0 |" in detail
     rendered = table(faults)
-    assert "| kills | kill -9 to -j 1 | 2 | 1 | 0 | 1 |" in rendered
-    assert "| write failures | stdout on /dev/full | 1 | 0 | 2 | 0 |" in rendered
+    assert "| kills | 1 | 2 | 1 | 0 | 1 |" in rendered
+    assert "| write failures | 1 | 1 | 0 | 2 | 0 |" in rendered
     readme = f"before\n{START}\nold\n{END}\nafter\n"
     assert with_table(readme, rendered) == f"before\n{START}\n{rendered}{END}\nafter\n"
