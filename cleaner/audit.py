@@ -16,7 +16,7 @@ import hashlib
 import heapq
 import html
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -160,10 +160,17 @@ class Audit:
                 hosts="".join(f"<option>{_e(h)}</option>" for h, _ in hosts),
             ),
             "<section id='rules'><h2>Per rule</h2>",
-            _bars(
-                [(r, c.chars_removed) for r, c in _top(rules, lambda c: c.chars_removed)],
-                "characters removed",
-                "rule-chart",
+            "<label>Chart <select id='chart-metric'><option value='rule-chart'>characters "
+            "removed</option><option value='rule-chart-spans'>spans</option>"
+            "<option value='rule-chart-documents'>documents</option></select></label>",
+            *(
+                _bars(
+                    [(r, measure(c)) for r, c in _top(rules, measure)],
+                    unit,
+                    chart_id,
+                    hidden=chart_id != "rule-chart",
+                )
+                for chart_id, unit, measure in _RULE_CHARTS
             ),
             _table(
                 "rule-table",
@@ -312,10 +319,20 @@ def _samples_list(samples: list[_Sample]) -> str:
     return f"<ul class='samples'>{''.join(rows)}</ul>"
 
 
-def _bars(values: list[tuple[str, float]], unit: str, chart_id: str) -> str:
+_RULE_CHARTS: tuple[tuple[str, str, Callable[[_RuleCounts], int]], ...] = (
+    ("rule-chart", "characters removed", lambda c: c.chars_removed),
+    ("rule-chart-spans", "spans", lambda c: c.spans),
+    ("rule-chart-documents", "documents", lambda c: c.documents),
+)
+
+
+def _bars(values: list[tuple[str, float]], unit: str, chart_id: str, hidden: bool = False) -> str:
     """A horizontal bar chart as inline SVG."""
     if not values:
-        return f"<p id='{chart_id}'>Nothing removed.</p>"
+        shown = " hidden" if hidden else ""
+        return (
+            f"<p id='{chart_id}' class='chart' data-chart='{chart_id}'{shown}>Nothing removed.</p>"
+        )
     top = max(v for _, v in values) or 1
     label_w, bar_w, row_h = 260, 420, 22
     rows = []
@@ -331,7 +348,8 @@ def _bars(values: list[tuple[str, float]], unit: str, chart_id: str) -> str:
         )
     height = row_h * len(values)
     return (
-        f"<figure><svg id='{chart_id}' role='img' aria-label='{_e(unit)}' "
+        f"<figure class='chart' data-chart='{chart_id}'{' hidden' if hidden else ''}>"
+        f"<svg id='{chart_id}' role='img' aria-label='{_e(unit)}' "
         f"width='{label_w + bar_w + 90}' height='{height}' "
         f"viewBox='0 0 {label_w + bar_w + 90} {height}'>{''.join(rows)}</svg>"
         f"<figcaption>{_e(unit)}</figcaption></figure>"
@@ -360,7 +378,9 @@ def _table(table_id: str, headers: list[str], rows: list[list[Any]], key_column:
     )
 
 
-def _top(rules: dict[str, _RuleCounts], by: Any, n: int = 30) -> Iterator[tuple[str, _RuleCounts]]:
+def _top(
+    rules: dict[str, _RuleCounts], by: Callable[[_RuleCounts], int], n: int = 30
+) -> Iterator[tuple[str, _RuleCounts]]:
     ranked = sorted(rules.items(), key=lambda kv: (-by(kv[1]), kv[0]))
     yield from (kv for kv in ranked[:n] if by(kv[1]))
 
@@ -445,6 +465,10 @@ _SCRIPT = """
     count.textContent=shown+' sample(s) shown';
   }
   [rule,host].forEach(function(el){el.addEventListener('change',apply);});
+  var metric=document.getElementById('chart-metric');
+  metric.addEventListener('change',function(){
+    document.querySelectorAll('#rules .chart').forEach(function(el){
+      el.hidden=el.dataset.chart!==metric.value;});});
   text.addEventListener('input',apply);
   document.querySelectorAll('table.sortable th').forEach(function(th){
     th.addEventListener('click',function(){

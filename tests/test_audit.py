@@ -236,6 +236,12 @@ def test_the_report_renders_and_its_filters_work_in_chromium(made: Path, browser
         )
     ]
     assert values == sorted(values, reverse=True)
+    # The per-rule chart shows characters removed, spans or documents, as chosen.
+    assert page.locator("#rule-chart").is_visible()
+    page.select_option("#chart-metric", "rule-chart-spans")
+    assert page.locator("#rule-chart-spans rect").first.is_visible()
+    assert not page.locator("#rule-chart").is_visible()
+    page.select_option("#chart-metric", "rule-chart")
     page.screenshot(path=str(made / "audit.png"), full_page=False)
     assert (made / "audit.png").stat().st_size > 10_000
     assert errors == []
