@@ -17,8 +17,10 @@ import heapq
 import html
 import json
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from cleaner.report import HostStats, RuleStats
 
 __all__ = ["Audit"]
 
@@ -43,24 +45,6 @@ class _Sample:
     after: str
 
 
-@dataclass(slots=True)
-class _RuleCounts:
-    spans: int = 0
-    documents: int = 0
-    chars_removed: int = 0
-    held_back: int = 0
-    timeouts: int = 0
-
-
-@dataclass(slots=True)
-class _HostCounts:
-    read: int = 0
-    changed: int = 0
-    chars_read: int = 0
-    chars_removed: int = 0
-    heaviest: list[tuple[int, str, str, int]] = field(default_factory=list)  # a min-heap
-
-
 class Audit:
     """Counts and samples of the edits of a run, for ``html``."""
 
@@ -68,8 +52,9 @@ class Audit:
         self.samples = samples
         self.seed = seed
         self.rows = 0
-        self.rules: dict[str, _RuleCounts] = {}
-        self.hosts: dict[str, _HostCounts] = {}
+        self.rules: dict[str, RuleStats] = {}
+        self.hosts: dict[str, HostStats] = {}
+        self.heaviest: dict[str, list[tuple[int, str, str, int]]] = {}  # min-heaps per host
         self._kept: dict[str, list[tuple[bytes, _Sample]]] = {}  # max-heaps by negated key
         self._held: list[tuple[bytes, _Sample]] = []
 
@@ -82,11 +67,11 @@ class Audit:
         """One ``--spans`` row: a document that changed, or whose edits the guard held back."""
         self.rows += 1
         host = row.get("host") or NO_HOST
-        site = self.hosts.setdefault(host, _HostCounts())
+        site = self.hosts.setdefault(host, HostStats())
         removed_here = 0
         touched = set()
         for edit in row.get("spans", ()):
-            counts = self.rules.setdefault(edit["rule"], _RuleCounts())
+            counts = self.rules.setdefault(edit["rule"], RuleStats())
             removed = len(edit["removed"]) - len(edit["replacement"])
             counts.spans += 1
             counts.chars_removed += removed
@@ -96,7 +81,7 @@ class Audit:
         for rule in touched:
             self.rules[rule].documents += 1
         for edit in row.get("held", ()):
-            self.rules.setdefault(edit["rule"], _RuleCounts()).held_back += 1
+            self.rules.setdefault(edit["rule"], RuleStats()).held_back += 1
             self._keep(self._held, HELD_SAMPLES, row, host, edit)
         if removed_here:
             site.changed += 1
@@ -104,10 +89,11 @@ class Audit:
             site.chars_read += int(row.get("chars", 0))
             site.chars_removed += removed_here
             entry = (removed_here, str(row["path"]), str(row.get("id") or ""), int(row["line"]))
-            if len(site.heaviest) < HEAVIEST_PER_HOST:
-                heapq.heappush(site.heaviest, entry)
+            heaviest = self.heaviest.setdefault(host, [])
+            if len(heaviest) < HEAVIEST_PER_HOST:
+                heapq.heappush(heaviest, entry)
             else:
-                heapq.heappushpop(site.heaviest, entry)
+                heapq.heappushpop(heaviest, entry)
 
     def _keep(
         self,
@@ -255,40 +241,26 @@ class Audit:
         )
         return f"<section id='overview'><h2>Overview</h2><div class='cards'>{items}</div></section>"
 
-    def _rule_table(self, report: dict[str, Any] | None) -> dict[str, _RuleCounts]:
+    def _rule_table(self, report: dict[str, Any] | None) -> dict[str, RuleStats]:
         if report is None:
             return self.rules
-        return {
-            rule: _RuleCounts(
-                c["spans"], c["documents"], c["chars_removed"], c["held_back"], c["timeouts"]
-            )
-            for rule, c in report.get("rules", {}).items()
-        }
+        return {rule: RuleStats(**c) for rule, c in report.get("rules", {}).items()}
 
-    def _host_table(self, report: dict[str, Any] | None) -> list[tuple[str, _HostCounts]]:
+    def _host_table(self, report: dict[str, Any] | None) -> list[tuple[str, HostStats]]:
         hosts = self.hosts
         if report is not None and report.get("hosts"):
-            hosts = {
-                host: _HostCounts(
-                    c["read"],
-                    c["changed"],
-                    c["chars_read"],
-                    c["chars_removed"],
-                    self.hosts.get(host, _HostCounts()).heaviest,
-                )
-                for host, c in report["hosts"].items()
-            }
+            hosts = {host: HostStats(**c) for host, c in report["hosts"].items()}
         return sorted(hosts.items(), key=lambda kv: (-kv[1].chars_removed, kv[0]))
 
-    def _heaviest(self, hosts: list[tuple[str, _HostCounts]]) -> str:
+    def _heaviest(self, hosts: list[tuple[str, HostStats]]) -> str:
         parts = ["<h3>Heaviest documents</h3>"]
-        for host, counts in hosts[:HOSTS_SHOWN]:
-            if not counts.heaviest:
+        for host, _ in hosts[:HOSTS_SHOWN]:
+            if not self.heaviest.get(host):
                 continue
             items = "".join(
                 f"<li>{_e(_n(removed))} characters: {_e(doc_id or '(no id)')} "
                 f"<code>{_e(path)}:{line}</code></li>"
-                for removed, path, doc_id, line in sorted(counts.heaviest, reverse=True)
+                for removed, path, doc_id, line in sorted(self.heaviest[host], reverse=True)
             )
             parts.append(
                 f"<details class='heavy' data-host='{_e(host)}'><summary>{_e(host)}</summary>"
@@ -319,7 +291,7 @@ def _samples_list(samples: list[_Sample]) -> str:
     return f"<ul class='samples'>{''.join(rows)}</ul>"
 
 
-_RULE_CHARTS: tuple[tuple[str, str, Callable[[_RuleCounts], int]], ...] = (
+_RULE_CHARTS: tuple[tuple[str, str, Callable[[RuleStats], int]], ...] = (
     ("rule-chart", "characters removed", lambda c: c.chars_removed),
     ("rule-chart-spans", "spans", lambda c: c.spans),
     ("rule-chart-documents", "documents", lambda c: c.documents),
@@ -379,13 +351,13 @@ def _table(table_id: str, headers: list[str], rows: list[list[Any]], key_column:
 
 
 def _top(
-    rules: dict[str, _RuleCounts], by: Callable[[_RuleCounts], int], n: int = 30
-) -> Iterator[tuple[str, _RuleCounts]]:
+    rules: dict[str, RuleStats], by: Callable[[RuleStats], int], n: int = 30
+) -> Iterator[tuple[str, RuleStats]]:
     ranked = sorted(rules.items(), key=lambda kv: (-by(kv[1]), kv[0]))
     yield from (kv for kv in ranked[:n] if by(kv[1]))
 
 
-def _share(c: _HostCounts) -> float:
+def _share(c: HostStats) -> float:
     return c.chars_removed / c.chars_read if c.chars_read else 0.0
 
 
