@@ -45,6 +45,7 @@ def table(faults: list[dict[str, Any]], *, by_fault: bool = False) -> str:
     lines = [head, "|---|---|---|---|---|---|"]
     for key, counts in sorted(rows.items()):
         cells = list(key) if by_fault else [key[0], str(len(kinds[key[0]]))]
+        cells = [c.replace("|", "\\|") for c in cells]  # a pipe in a fault name is no column
         lines.append(f"| {' | '.join(cells)} | {' | '.join(map(str, counts))} |")
     return "\n".join(lines) + "\n"
 

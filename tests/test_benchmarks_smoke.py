@@ -142,10 +142,12 @@ def test_the_reliability_table_counts_each_kind_of_fault_and_replaces_only_its_b
         {"family": "kills", "fault": "kill -9 to -j 1", "lost": 0, "partial": 0, "failed": False},
         {"family": "kills", "fault": "kill -9 to -j 1", "lost": 0, "partial": 1, "failed": True},
         {"family": "write failures", "fault": "stdout on /dev/full", "lost": 2, "partial": 0},
+        {"family": "rule packs", "fault": "(a|aa)+$ times out", "lost": 0, "partial": 0},
     ]
     detail = table(faults, by_fault=True)
     assert "| kills | kill -9 to -j 1 | 2 | 1 | 0 | 1 |" in detail
     assert "| write failures | stdout on /dev/full | 1 | 0 | 2 | 0 |" in detail
+    assert "| rule packs | (a\\|aa)+$ times out | 1 | 0 | 0 | 0 |" in detail  # one cell
     rendered = table(faults)
     assert "| kills | 1 | 2 | 1 | 0 | 1 |" in rendered
     assert "| write failures | 1 | 1 | 0 | 2 | 0 |" in rendered
