@@ -11,6 +11,7 @@ commands print is made in ``cleaner.render``.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import json
 import os
@@ -35,6 +36,8 @@ from cleaner.cli_options import (
     ColorChoice,
     ColorOpt,
     CompressionChoice,
+    EngineChoice,
+    EngineOpt,
     FormatOpt,
     Inputs,
     JobsOpt,
@@ -43,10 +46,12 @@ from cleaner.cli_options import (
     OutputFormat,
     QuietOpt,
     RejectsOpt,
+    SchedulerOpt,
     fields_of,
     shared,
 )
 from cleaner.config import Settings
+from cleaner.engine import Cleaner
 from cleaner.errors import CleanerError, InputError
 from cleaner.io.atomic import AtomicOutput
 from cleaner.io.codecs import TxtMeta
@@ -55,6 +60,7 @@ from cleaner.io.plan import FileJob, plan_files
 from cleaner.learn import DEFAULT_MIN_DOCS, DEFAULT_MIN_SHARE, learn_files
 from cleaner.learned_pack import summary, write_packs
 from cleaner.pipeline import Listener, Listeners, Outcome, RunOptions, run
+from cleaner.pipeline.cluster import SCHEDULER_ENV, DaskPool
 from cleaner.report import Report
 from cleaner.rulespec import pack_files
 from cleaner.selftest import run_selftest
@@ -150,6 +156,8 @@ def clean(
         ),
     ] = None,
     jobs: JobsOpt = 1,
+    engine: EngineOpt = EngineChoice.local,
+    scheduler: SchedulerOpt = None,
     compression: Annotated[
         CompressionChoice | None,
         typer.Option(
@@ -201,7 +209,15 @@ def clean(
         show_diff = _write(render.diff) if diff else None
         audit_row = (lambda o: audit.add_row(render.spans_row(o))) if audit else None
         listeners = [f for f in (write_spans, show_diff, audit_row) if f is not None]
-        report = _run(planned, settings, options, listeners, quiet=quiet, held=not diff)
+        report = _run(
+            planned,
+            settings,
+            options,
+            listeners,
+            quiet=quiet,
+            held=not diff,
+            cluster=_cluster(engine, scheduler, quiet),
+        )
     report.files_not_read = not_read
     if report_path is not None:
         _write_json(report_path, report.to_dict())
@@ -219,6 +235,8 @@ def check(
     inputs: Inputs,
     output_format: FormatOpt = OutputFormat.text,
     jobs: JobsOpt = 1,
+    engine: EngineOpt = EngineChoice.local,
+    scheduler: SchedulerOpt = None,
     quiet: QuietOpt = False,
     color: ColorOpt = ColorChoice.auto,
     *,
@@ -234,6 +252,7 @@ def check(
         settings,
         RunOptions(jobs=jobs, check=True, txt=txt, on_error="skip"),
         [lambda outcome: found.extend(render.findings(outcome, settings.text_key))],
+        cluster=_cluster(engine, scheduler, quiet),
     )
     out = render.console(color)
     if output_format is OutputFormat.text and out.is_terminal and not out.no_color:
@@ -412,19 +431,47 @@ def _run(
     *,
     quiet: bool = True,
     held: bool = False,
+    cluster: Callable[[Cleaner], DaskPool] | None = None,
 ) -> Report:
     """Clean planned files; each listener hears of every changed document (rejected ones are
     the report's to tell), with its original text; with ``held``, also of every document
-    whose edits the guard held back."""
+    whose edits the guard held back. ``cluster`` makes the workers a Dask cluster's."""
 
     def tell(outcome: Outcome) -> None:
         if outcome.changed or (held and outcome.held):
             for listener in listeners:
                 listener(outcome)
 
-    with render.progress([job.source for job in planned], stderr, quiet) as advance:
-        told = Listeners(tell if listeners else None, advance)
-        return run(planned, settings.cleaner(), fields_of(settings), options, told)
+    cleaner = settings.cleaner()
+    with contextlib.ExitStack() as stack:
+        if cluster is not None:
+            options = dataclasses.replace(options, pool=stack.enter_context(cluster(cleaner)))
+        with render.progress([job.source for job in planned], stderr, quiet) as advance:
+            told = Listeners(tell if listeners else None, advance)
+            return run(planned, cleaner, fields_of(settings), options, told)
+
+
+def _cluster(
+    engine: EngineChoice, scheduler: str | None, quiet: bool
+) -> Callable[[Cleaner], DaskPool] | None:
+    """What starts the Dask workers, for ``--engine dask``; None for the local engine."""
+    if engine is EngineChoice.local:
+        if scheduler is not None and os.environ.get(SCHEDULER_ENV) != scheduler:
+            raise typer.BadParameter(
+                "--scheduler goes with --engine dask", param_hint="--scheduler"
+            )
+        return None
+
+    def start(cleaner: Cleaner) -> DaskPool:
+        pool = DaskPool(cleaner, scheduler)
+        if not quiet:
+            stderr.print(
+                f"dask: {pool.jobs} worker(s) at {escape(pool.scheduler or 'a LocalCluster')}; "
+                f"dashboard {escape(pool.dashboard or '(none)')}"
+            )
+        return pool
+
+    return start
 
 
 def _plan(

@@ -46,6 +46,11 @@ class CompressionChoice(StrEnum):
     xz = "xz"
 
 
+class EngineChoice(StrEnum):
+    local = "local"
+    dask = "dask"
+
+
 class OnErrorChoice(StrEnum):
     fail = "fail"
     skip = "skip"
@@ -66,6 +71,23 @@ NoDefaultRules = Annotated[
 ]
 JobsOpt = Annotated[
     int, typer.Option("--jobs", "-j", min=0, help="Worker processes; 0 = every core.")
+]
+EngineOpt = Annotated[
+    EngineChoice,
+    typer.Option(
+        "--engine",
+        help="local: this machine's processes (-j); dask: a Dask cluster (--scheduler, else "
+        "a LocalCluster of one worker per core). Outputs are the same.",
+    ),
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        envvar="CLEANER_DASK_SCHEDULER",
+        help="With --engine dask: the scheduler's address (tcp://host:8786).",
+        show_default=False,
+    ),
 ]
 OnErrorOpt = Annotated[
     OnErrorChoice,

@@ -28,7 +28,7 @@ from cleaner.io.ranges import line_ranges, read_range
 from cleaner.io.readers import Record, display_name, read_blocks
 from cleaner.pipeline.options import Listeners, RunOptions
 from cleaner.pipeline.records import BlockOutcome, Outcome, clean_block, clean_stream
-from cleaner.pipeline.workers import SupportsClean, WorkerPool, ordered
+from cleaner.pipeline.workers import Pool, SupportsClean, WorkerPool, ordered
 from cleaner.report import Rejection, Report
 from cleaner.types import Fields
 
@@ -100,7 +100,7 @@ class _FileRun:
     fields: Fields
     options: RunOptions
     listeners: Listeners
-    pool: WorkerPool | None
+    pool: Pool | None
     rejects: _Sink | None
 
     def clean(self, job: FileJob) -> Report:

@@ -12,7 +12,7 @@ from pathlib import Path
 from cleaner.io.codecs import NO_TXT_META, TxtMeta
 from cleaner.io.readers import BLOCK_BYTES
 from cleaner.pipeline.records import Listener, OnError, Progress, check_on_error
-from cleaner.pipeline.workers import WorkerPool, resolve_jobs
+from cleaner.pipeline.workers import Pool, resolve_jobs
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +39,7 @@ class RunOptions:
     check: bool = False
     txt: TxtMeta = NO_TXT_META
     block_bytes: int = BLOCK_BYTES
-    pool: WorkerPool | None = None
+    pool: Pool | None = None
 
     def __post_init__(self) -> None:
         resolve_jobs(self.jobs)

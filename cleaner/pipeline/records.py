@@ -16,7 +16,7 @@ from cleaner.errors import ConfigError, InputError
 from cleaner.hosts import host_of
 from cleaner.io.codecs import Codec
 from cleaner.io.readers import BLOCK_BYTES, Block, Record, RecordLike
-from cleaner.pipeline.workers import SupportsClean, WorkerPool, ordered, resolve_jobs
+from cleaner.pipeline.workers import Pool, SupportsClean, ordered, resolve_jobs
 from cleaner.report import Report
 from cleaner.types import CleanResult, Document
 
@@ -164,14 +164,12 @@ def check_on_error(on_error: str) -> None:
         raise ConfigError(f"on_error must be one of {', '.join(ON_ERROR)}, got {on_error!r}")
 
 
-def check_pool(pool: WorkerPool | None, cleaner: SupportsClean) -> None:
+def check_pool(pool: Pool | None, cleaner: SupportsClean) -> None:
     if pool is not None and pool.cleaner is not cleaner:
         raise ConfigError("the worker pool was built for another cleaner; pass that cleaner")
 
 
-def check_options(
-    on_error: str, cleaner: SupportsClean, pool: WorkerPool | None, jobs: int = 1
-) -> None:
+def check_options(on_error: str, cleaner: SupportsClean, pool: Pool | None, jobs: int = 1) -> None:
     resolve_jobs(jobs)
     check_on_error(on_error)
     check_pool(pool, cleaner)
@@ -184,7 +182,7 @@ def clean_stream(
     *,
     jobs: int = 1,
     on_error: OnError = "fail",
-    pool: WorkerPool | None = None,
+    pool: Pool | None = None,
     chunk_records: int = CHUNK_RECORDS,
     chunk_bytes: int = CHUNK_BYTES,
 ) -> Iterator[Outcome]:

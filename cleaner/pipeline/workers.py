@@ -138,6 +138,20 @@ def resolve_jobs(jobs: int) -> int:
     return available_cpus() if jobs == 0 else jobs
 
 
+class Pool(Protocol):
+    """Workers holding one cleaner: local processes (``WorkerPool``) or a Dask cluster
+    (``cleaner.pipeline.cluster.DaskPool``)."""
+
+    cleaner: SupportsClean
+    jobs: int
+
+    def map_ordered(
+        self, fn: Callable[..., R], chunks: Iterable[list[T]], *args: Any
+    ) -> Iterator[tuple[list[T], list[R]]]: ...
+
+    def close(self, *, cancel: bool = False) -> None: ...
+
+
 class WorkerPool:
     """Worker processes holding one cleaner, reusable across files and streams.
 
@@ -248,7 +262,7 @@ def ordered(
     cleaner: SupportsClean,
     *,
     jobs: int,
-    pool: WorkerPool | None,
+    pool: Pool | None,
     chunking: tuple[int, int, Callable[[T], int]],
 ) -> Iterator[tuple[T, R]]:
     """``(item, fn(cleaner, item, *args))`` in order, in process or on workers."""
