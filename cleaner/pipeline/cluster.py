@@ -12,13 +12,12 @@ their input and return bytes, so a second run is harmless).
 from __future__ import annotations
 
 import os
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
 from typing import Any, TypeVar
 
 from cleaner.errors import CleanerError, ConfigError
-from cleaner.pipeline.workers import SupportsClean
+from cleaner.pipeline.workers import SupportsClean, in_order
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -88,9 +87,11 @@ class DaskPool:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.close()
+        self.close(cancel=exc is not None)
 
     def close(self, *, cancel: bool = False) -> None:
+        """Leave the cluster (and stop it, if this pool started it); pending tasks were
+        cancelled as the run ended, either way."""
         self.client.close()
         self._close_cluster()
 
@@ -103,19 +104,15 @@ class DaskPool:
         self, fn: Callable[..., R], chunks: Iterable[list[T]], *args: Any
     ) -> Iterator[tuple[list[T], list[R]]]:
         """``(chunk, [fn(cleaner, item, *args) for item in chunk])`` in input order."""
-        pending: deque[tuple[list[T], Any]] = deque()
+
+        def submit(chunk: list[T]) -> Any:
+            return self.client.submit(
+                _map_chunk, self._shipped, fn, chunk, args, pure=False, retries=RETRIES
+            )
+
         try:
-            for chunk in chunks:
-                future = self.client.submit(
-                    _map_chunk, self._shipped, fn, chunk, args, pure=False, retries=RETRIES
-                )
-                pending.append((chunk, future))
-                if len(pending) >= self.max_inflight:
-                    done, future = pending.popleft()
-                    yield done, future.result()
-            while pending:
-                done, future = pending.popleft()
-                yield done, future.result()
+            for chunk, future in in_order(chunks, submit, self.max_inflight):
+                yield chunk, future.result()
         except CleanerError:
             raise
         except Exception as e:
@@ -126,6 +123,3 @@ class DaskPool:
                     "finished)"
                 ) from None
             raise
-        finally:
-            for _, future in pending:
-                future.cancel()

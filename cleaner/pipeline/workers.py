@@ -216,27 +216,45 @@ class WorkerPool:
         self, fn: Callable[..., R], chunks: Iterable[list[T]], *args: Any
     ) -> Iterator[tuple[list[T], list[R]]]:
         """``(chunk, [fn(cleaner, item, *args) for item in chunk])`` in input order."""
-        pending: deque[tuple[list[T], Future[list[R]]]] = deque()
         pool = self._pool()
+
+        def submit(chunk: list[T]) -> Future[list[R]]:
+            with _signals_deferred():
+                return pool.submit(_map_chunk, fn, chunk, args)
+
         try:
-            for chunk in chunks:
-                with _signals_deferred():
-                    future = pool.submit(_map_chunk, fn, chunk, args)
-                pending.append((chunk, future))
-                if len(pending) >= self.max_inflight:
-                    done, future = pending.popleft()
-                    yield done, future.result()
-            while pending:
-                done, future = pending.popleft()
-                yield done, future.result()
+            for chunk, future in in_order(chunks, submit, self.max_inflight):
+                yield chunk, future.result()
         except BrokenProcessPool:
             raise CleanerError(
                 "a worker process ended abruptly (killed, or out of memory); no partial "
                 "output was left. Run again (--resume keeps the files already finished)"
             ) from None
-        finally:
-            for _, future in pending:
-                future.cancel()
+
+
+class _Cancellable(Protocol):
+    def cancel(self) -> bool: ...
+
+
+F = TypeVar("F", bound=_Cancellable)
+
+
+def in_order(
+    chunks: Iterable[list[T]], submit: Callable[[list[T]], F], max_inflight: int
+) -> Iterator[tuple[list[T], F]]:
+    """``(chunk, submit(chunk))`` in input order, with at most ``max_inflight`` submitted and
+    not yet handed out (which bounds memory); those still pending are cancelled on exit."""
+    pending: deque[tuple[list[T], F]] = deque()
+    try:
+        for chunk in chunks:
+            pending.append((chunk, submit(chunk)))
+            if len(pending) >= max_inflight:
+                yield pending.popleft()
+        while pending:
+            yield pending.popleft()
+    finally:
+        for _, future in pending:
+            future.cancel()
 
 
 def chunked(
