@@ -339,6 +339,9 @@ def learn(
     report_path: Annotated[
         Path | None, typer.Option("--report", help="Write what was learned as JSON here.")
     ] = None,
+    jobs: JobsOpt = 1,
+    engine: EngineOpt = EngineChoice.local,
+    scheduler: SchedulerOpt = None,
     quiet: QuietOpt = False,
     *,
     settings: Settings,
@@ -346,10 +349,20 @@ def learn(
     """Write a pack per host of the lines it repeats across its documents, for review."""
     planned = _plan(inputs, None, quiet)[0]
     refuse_stdin(planned, "learn reads its input twice (counts, then examples)")
-    stats, found = learn_files(
-        planned, fields_of(settings), min_docs=min_docs, min_share=min_share, hosts=hosts or ()
-    )
-    write_packs(found, stats, output, settings.cleaner())
+    cleaner = settings.cleaner()
+    cluster = _cluster(engine, scheduler, quiet)
+    with contextlib.ExitStack() as stack:
+        pool = stack.enter_context(cluster(cleaner)) if cluster is not None else None
+        stats, found = learn_files(
+            planned,
+            fields_of(settings),
+            min_docs=min_docs,
+            min_share=min_share,
+            hosts=hosts or (),
+            jobs=jobs,
+            pool=pool,
+        )
+    write_packs(found, stats, output, cleaner)
     learned = summary(found, stats)
     if report_path is not None:
         _write_json(report_path, learned, ascii_only=False)

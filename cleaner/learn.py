@@ -30,8 +30,10 @@ import regex
 from rapidfuzz import fuzz, process
 
 from cleaner.hosts import host_of
-from cleaner.io.documents import read_documents
 from cleaner.io.plan import FileJob
+from cleaner.io.readers import BLOCK_BYTES
+from cleaner.pipeline.parts import map_parts
+from cleaner.pipeline.workers import Pool
 from cleaner.types import Fields
 from cleaner.view import LINE_SPACE, normalise
 
@@ -107,10 +109,14 @@ class LineStats:
 
     def merge(self, other: LineStats) -> LineStats:
         """The statistics of both parts, as if counted in one pass."""
-        merged = LineStats(self.documents + other.documents)
-        for host in sorted({*self.lines, *other.lines}):
-            merged.lines[host] = self.lines.get(host, Counter()) + other.lines.get(host, Counter())
-        return merged
+        return LineStats().update(self).update(other)
+
+    def update(self, other: LineStats) -> LineStats:
+        """Add ``other``'s counts to these (in place) and return them."""
+        self.documents.update(other.documents)
+        for host, counts in other.lines.items():
+            self.lines.setdefault(host, Counter()).update(counts)
+        return self
 
     def floor(self, host: str, min_docs: int, min_share: float) -> float:
         """How many of ``host``'s documents a template must occur in to be learned: at least
@@ -125,6 +131,14 @@ class LineStats:
     def repeated(self, host: str) -> dict[int, int]:
         """Templates of ``host`` in two documents or more: the material of fuzzy groups."""
         return {h: n for h, n in self.lines.get(host, Counter()).items() if n >= 2}
+
+
+def count(documents: Iterable[tuple[str, str | None]]) -> LineStats:
+    """First pass: the statistics of (text, url) pairs."""
+    stats = LineStats()
+    for text, url in documents:
+        stats.add(text, url)
+    return stats
 
 
 @dataclass
@@ -271,23 +285,9 @@ def learn(
 ) -> tuple[LineStats, dict[str, list[Learned]]]:
     """Count ``read()``'s (text, url) pairs, read them again for examples, and return the
     statistics and the rules of every host (or of ``hosts`` only)."""
-    stats = LineStats()
-    for text, url in read():
-        stats.add(text, url)
-    chosen = set(hosts)
-    wanted: dict[str, set[int]] = {}
-    for host in sorted(stats.lines):
-        if (chosen and host not in chosen) or not stats.frequent(host, min_docs, min_share):
-            continue
-        # Examples are kept for the most repeated templates only: memory is bounded per host.
-        repeated = stats.repeated(host)
-        wanted[host] = set(sorted(repeated, key=lambda k: (-repeated[k], k))[:MAX_FUZZY])
-    seen = sightings(read(), wanted)
-    return stats, {
-        host: found
-        for host in sorted(wanted)
-        if (found := group(stats, host, seen[host], min_docs, min_share))
-    }
+    stats = count(read())
+    wanted = _wanted(stats, min_docs, min_share, hosts)
+    return stats, _rules(stats, sightings(read(), wanted), wanted, min_docs, min_share)
 
 
 def learn_files(
@@ -297,10 +297,52 @@ def learn_files(
     min_docs: int = DEFAULT_MIN_DOCS,
     min_share: float = DEFAULT_MIN_SHARE,
     hosts: Iterable[str] = (),
+    jobs: int = 1,
+    pool: Pool | None = None,
+    block_bytes: int = BLOCK_BYTES,
 ) -> tuple[LineStats, dict[str, list[Learned]]]:
-    """``learn`` over the documents of planned files (read twice: counts, then examples)."""
+    """``learn`` over the documents of planned files (read twice: counts, then examples),
+    in process, on ``jobs`` local workers or on ``pool``'s. Each worker counts or looks
+    through a part of the corpus (a file, or a byte range it reads itself); the parts'
+    results add up, in corpus order, to those of one pass, so the rules are the same.
+    ``block_bytes`` is about how big a range of a file one worker reads."""
+    run = dict(jobs=jobs, pool=pool, size=block_bytes)
+    stats = LineStats()
+    for part in map_parts(planned, count, (), fields, **run):  # type: ignore[arg-type]
+        stats.update(part)
+    wanted = _wanted(stats, min_docs, min_share, hosts)
+    seen: dict[str, dict[int, Sighting]] = {host: {} for host in wanted}
+    for found in map_parts(planned, sightings, (wanted,), fields, **run):  # type: ignore[arg-type]
+        for host, first in found.items():
+            for key, sighting in first.items():
+                seen[host].setdefault(key, sighting)  # an earlier part's sighting comes first
+    return stats, _rules(stats, seen, wanted, min_docs, min_share)
 
-    def read() -> Iterable[tuple[str, str | None]]:
-        return ((doc.text, doc.url) for doc in read_documents(planned, fields))
 
-    return learn(read, min_docs=min_docs, min_share=min_share, hosts=hosts)
+def _wanted(
+    stats: LineStats, min_docs: int, min_share: float, hosts: Iterable[str]
+) -> dict[str, set[int]]:
+    """The templates to find examples of, per host that has any frequent one."""
+    chosen = set(hosts)
+    wanted: dict[str, set[int]] = {}
+    for host in sorted(stats.lines):
+        if (chosen and host not in chosen) or not stats.frequent(host, min_docs, min_share):
+            continue
+        # Examples are kept for the most repeated templates only: memory is bounded per host.
+        repeated = stats.repeated(host)
+        wanted[host] = set(sorted(repeated, key=lambda k: (-repeated[k], k))[:MAX_FUZZY])
+    return wanted
+
+
+def _rules(
+    stats: LineStats,
+    seen: dict[str, dict[int, Sighting]],
+    wanted: dict[str, set[int]],
+    min_docs: int,
+    min_share: float,
+) -> dict[str, list[Learned]]:
+    return {
+        host: found
+        for host in sorted(wanted)
+        if (found := group(stats, host, seen[host], min_docs, min_share))
+    }

@@ -1,6 +1,6 @@
-"""`--engine dask`: the command line's runs on a real Dask cluster, with the outputs of a local
-run byte for byte, a killed worker's tasks run again, and a clear error for an unreachable
-scheduler."""
+"""`--engine dask`: the command line's runs (clean, check, learn) on a real Dask cluster, with
+the outputs of a local run byte for byte, a killed worker's tasks run again, and a clear error
+for an unreachable scheduler."""
 
 from __future__ import annotations
 
@@ -65,6 +65,20 @@ def test_check_on_a_local_cluster_finds_what_a_local_run_finds(corpus: Path) -> 
     assert dask.stdout == local.stdout and local.stdout
 
 
+def test_learn_on_a_local_cluster_writes_the_packs_a_local_run_writes(
+    corpus: Path, tmp_path: Path
+) -> None:
+    for engine, extra in (("local", ["-j", "1"]), ("dask", ["--engine", "dask"])):
+        out = tmp_path / engine
+        done = run_cleaner(
+            "learn", corpus, "-o", out / "packs", "--report", out / "learned.json", *extra
+        )
+        assert done.returncode == 0, done.stderr
+    local, dask = outputs(tmp_path / "local"), outputs(tmp_path / "dask")
+    assert len([name for name in local if name.endswith(".toml")]) >= 3
+    assert dask == local
+
+
 def test_an_unreachable_scheduler_is_exit_2_not_a_hang(corpus: Path, tmp_path: Path) -> None:
     # The connect timeout is 5 s; run_cleaner's own timeout would catch a hang.
     done = run_cleaner(
@@ -120,3 +134,18 @@ def test_a_worker_killed_mid_run_has_its_tasks_run_again(
     assert outputs(tmp_path / "dask") == outputs(tmp_path / "local")
     # Each document counted once, though some were cleaned twice.
     assert json.loads((tmp_path / "report.json").read_text())["documents"]["read"] == 9000
+
+
+def _length_of(_cleaner: object, item: int, table: frozenset[int]) -> int:
+    return item + len(table)
+
+
+def test_big_arguments_of_a_map_reach_every_task(cluster: tuple[str, Client]) -> None:
+    from cleaner.pipeline.cluster import SCATTER_BYTES, DaskPool
+    from cleaner.pipeline.parts import ReadOnly
+
+    address, _ = cluster
+    table = frozenset(range(SCATTER_BYTES))  # pickles far past the threshold: scattered once
+    with DaskPool(ReadOnly(), address) as pool:
+        results = list(pool.map_ordered(_length_of, ([n] for n in range(8)), table))
+    assert results == [([n], [n + len(table)]) for n in range(8)]

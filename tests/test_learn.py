@@ -3,6 +3,7 @@ look like to the person who reviews them."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import random
 import subprocess
@@ -12,10 +13,21 @@ from pathlib import Path
 import pytest
 
 from cleaner import Cleaner
-from cleaner.learn import NO_HOST, LineStats, learn, line_pattern, template
-from cleaner.learned_pack import learned_specs, pack_id, render, with_examples
+from cleaner.errors import InputError
+from cleaner.io import plan_files
+from cleaner.learn import NO_HOST, LineStats, learn, learn_files, line_pattern, template
+from cleaner.learned_pack import (
+    learned_specs,
+    pack_id,
+    render,
+    summary,
+    with_examples,
+    write_packs,
+)
+from cleaner.pipeline.parts import corpus_parts
 from cleaner.rulespec import load_pack
 from cleaner.selftest import run_selftest
+from cleaner.types import DEFAULT_FIELDS
 
 HOST = "www.example-daily.com"
 SUBJECTS = ["The council", "The mayor", "A neighbour", "The school board", "A farmer", "The museum"]
@@ -259,3 +271,37 @@ def test_learn_cannot_read_stdin_twice(tmp_path):
     )
     assert done.returncode == 2
     assert "learn reads its input twice" in done.stderr
+
+
+def _learned_packs(planned, tmp_path: Path, name: str, **how) -> dict[str, bytes]:
+    stats, found = learn_files(planned, DEFAULT_FIELDS, min_docs=3, min_share=0.05, **how)
+    written = write_packs(found, stats, tmp_path / name, Cleaner.load([]))
+    return {path.name: path.read_bytes() for path in written} | {
+        "summary": json.dumps(summary(found, stats), sort_keys=True).encode()
+    }
+
+
+def test_learning_on_workers_and_in_byte_ranges_learns_what_one_pass_learns(tmp_path):
+    # Three files: one cut into ranges of 512 bytes (each a worker's part), one compressed
+    # (one part), and a small one.
+    write_corpus(tmp_path / "big.jsonl")
+    (tmp_path / "packed.jsonl.gz").write_bytes(gzip.compress((tmp_path / "big.jsonl").read_bytes()))
+    (tmp_path / "small.jsonl").write_text(
+        json.dumps({"url": f"https://{HOST}/x", "text": "Sign up for the Noon Brief newsletter"})
+        + "\n"
+    )
+    planned = plan_files([tmp_path / "big.jsonl", tmp_path / "packed.jsonl.gz",
+                          tmp_path / "small.jsonl"], None)  # fmt: skip
+    assert len(list(corpus_parts(planned, 512))) > 10
+
+    one_pass = _learned_packs(planned, tmp_path, "one")
+    assert f"{HOST}.toml" in one_pass
+    assert _learned_packs(planned, tmp_path, "ranges", block_bytes=512) == one_pass
+    assert _learned_packs(planned, tmp_path, "workers", jobs=2, block_bytes=512) == one_pass
+
+
+def test_a_bad_record_in_a_later_range_is_named_by_its_line_in_the_file(tmp_path):
+    write_corpus(tmp_path / "corpus.jsonl", extra='{"url": "https://x.example/", "text": 3}\n')
+    planned = plan_files([tmp_path / "corpus.jsonl"], None)
+    with pytest.raises(InputError, match=r"corpus\.jsonl:14: .*not a string"):
+        learn_files(planned, DEFAULT_FIELDS, jobs=2, block_bytes=512)

@@ -12,6 +12,7 @@ their input and return bytes, so a second run is harmless).
 from __future__ import annotations
 
 import os
+import pickle
 from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
 from typing import Any, TypeVar
@@ -28,6 +29,8 @@ SCHEDULER_ENV = "CLEANER_DASK_SCHEDULER"
 CONNECT_SECONDS = 5
 #: A task is tried this many more times when its worker dies.
 RETRIES = 3
+#: Arguments of a map bigger than this go to each worker once, not with every task.
+SCATTER_BYTES = 1 << 16
 
 
 def _map_chunk(cleaner: SupportsClean, fn: Callable[..., R], chunk: list[T], args: Any) -> list[R]:
@@ -105,9 +108,14 @@ class DaskPool:
     ) -> Iterator[tuple[list[T], list[R]]]:
         """``(chunk, [fn(cleaner, item, *args) for item in chunk])`` in input order."""
 
+        shared: Any = args
+        if len(pickle.dumps(args, protocol=pickle.HIGHEST_PROTOCOL)) > SCATTER_BYTES:
+            # learn's wanted templates, say: sent to each worker once, not with every task
+            [shared] = self.client.scatter([args], broadcast=True)
+
         def submit(chunk: list[T]) -> Any:
             return self.client.submit(
-                _map_chunk, self._shipped, fn, chunk, args, pure=False, retries=RETRIES
+                _map_chunk, self._shipped, fn, chunk, shared, pure=False, retries=RETRIES
             )
 
         try:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ from cleaner.io.plan import FileJob
 from cleaner.io.ranges import line_ranges, read_range
 from cleaner.io.readers import Record, display_name, read_blocks
 from cleaner.pipeline.options import Listeners, RunOptions
+from cleaner.pipeline.parts import splittable
 from cleaner.pipeline.records import BlockOutcome, Outcome, clean_block, clean_stream
 from cleaner.pipeline.workers import Pool, SupportsClean, WorkerPool, ordered
 from cleaner.report import Rejection, Report
@@ -151,7 +151,7 @@ class _FileRun:
         size = self.options.block_bytes
         with_changed = self.listeners.on_outcome is not None
         run = dict(jobs=self.options.jobs, pool=self.pool)
-        if self.options.workers > 1 and _splittable(job):
+        if self.options.workers > 1 and splittable(job):
             ranges = line_ranges(job.source, size)
             parts = ordered(
                 ranges,
@@ -215,13 +215,6 @@ class _FileRun:
     def _progress(self, documents: int, nbytes: int) -> None:
         if self.listeners.on_progress is not None:
             self.listeners.on_progress(documents, nbytes)
-
-
-def _splittable(job: FileJob) -> bool:
-    """Whether workers can read the file's byte ranges themselves: a local line file with
-    no compression (a compressed stream can only be read from its start)."""
-    fmt = job.input_format
-    return fmt.kind == "jsonl" and fmt.compression == "none" and os.path.isfile(job.source)
 
 
 def _clean_range(
