@@ -21,6 +21,7 @@ from types import FrameType, TracebackType
 from typing import BinaryIO
 
 from cleaner.errors import ConfigError, OutputError
+from cleaner.io import storage
 from cleaner.io.compression import open_compressed
 from cleaner.io.formats import Compression
 
@@ -36,6 +37,8 @@ def is_temp(path: str | Path) -> bool:
 
 def is_complete(target: str | Path) -> bool:
     """True if ``target`` was fully written by an earlier run (``--resume`` skips it)."""
+    if storage.is_url(target):
+        return not is_temp(str(target).rsplit("/", 1)[-1]) and storage.exists_as_file(str(target))
     path = Path(target)
     return not is_temp(path) and path.is_file()
 
@@ -136,6 +139,9 @@ class TempFile:
             _GUARD.exit()
             raise
 
+    def open(self) -> BinaryIO:
+        return open(self.path, "wb", buffering=_BUFFER)
+
     def commit(self) -> None:
         try:
             self._check_still_ours()
@@ -165,6 +171,40 @@ class TempFile:
                 "replaced by something else during the run, so the output was not published "
                 "(an output that exists is complete); run again, with nothing else writing there"
             )
+
+
+class TempObject:
+    """A temp object beside the URL ``final``, through fsspec: ``commit`` moves it into
+    place (on object stores a server-side copy: the target appears whole), ``abort`` removes
+    it. Signals are handled as for a ``TempFile``."""
+
+    def __init__(self, final: str) -> None:
+        self.final = final
+        self.fs, path = storage.filesystem(final)
+        self._target = path
+        folder, _, name = path.rstrip("/").rpartition("/")
+        self.path = f"{folder}/{TEMP_PREFIX}{os.urandom(4).hex()}-{name}"
+        _GUARD.enter()
+
+    def open(self) -> BinaryIO:
+        try:
+            self.fs.makedirs(self.fs._parent(self.path), exist_ok=True)
+            return self.fs.open(self.path, "wb")  # type: ignore[no-any-return]
+        except OSError as e:  # the caller aborts
+            raise ConfigError(f"{self.final}: cannot write the output here: {e}") from e
+
+    def commit(self) -> None:
+        try:
+            self.fs.mv(self.path, self._target)
+        except BaseException:
+            self.abort()
+            raise
+        _GUARD.exit()
+
+    def abort(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.fs.rm(self.path)
+        _GUARD.exit()
 
 
 def _identity(path: Path) -> tuple[int, int]:
@@ -209,7 +249,7 @@ class AtomicOutput:
         self.target = str(target)
         self.compression: Compression = compression
         self.bytes_written = 0
-        self._temp: TempFile | None = None
+        self._temp: TempFile | TempObject | None = None
         self._raw: BinaryIO | None = None
         self._stream: BinaryIO | None = None
         self._discard = False
@@ -218,9 +258,12 @@ class AtomicOutput:
         if self.target == STDOUT:
             self._stream = open_compressed(sys.stdout.buffer, self.compression)
             return self
-        self._temp = TempFile(Path(self.target))
+        if storage.is_url(self.target):
+            self._temp = TempObject(self.target)
+        else:
+            self._temp = TempFile(Path(self.target))
         try:
-            self._raw = open(self._temp.path, "wb", buffering=_BUFFER)
+            self._raw = self._temp.open()
             self._stream = open_compressed(self._raw, self.compression)
         except BaseException:
             self._close_quietly()

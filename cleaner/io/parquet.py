@@ -20,7 +20,8 @@ from types import ModuleType, TracebackType
 from typing import Any, ClassVar
 
 from cleaner.errors import ConfigError, InputError
-from cleaner.io.atomic import STDOUT, TempFile
+from cleaner.io import storage
+from cleaner.io.atomic import STDOUT, TempFile, TempObject
 from cleaner.io.codecs import check_fields, json_kind, lookup, metadata_str
 from cleaner.io.readers import RecordLike
 from cleaner.types import CleanResult, Document, Fields
@@ -113,8 +114,9 @@ class ParquetSource:
         self.path = str(path)
         self.fields = fields
         self.batch_rows = batch_rows
+        self._handle: Any = storage.open_input(self.path) if storage.is_url(self.path) else None
         try:
-            self.file: Any = pq.ParquetFile(self.path)
+            self.file: Any = pq.ParquetFile(self._handle or self.path)
         except (OSError, pa.ArrowException) as e:
             raise InputError(self.path, f"cannot read as parquet: {e}") from None
         self.schema: Any = self.file.schema_arrow
@@ -149,12 +151,16 @@ class ParquetSource:
         wanted = [fields.text, fields.url, fields.title, fields.id]
         columns = [c for c in dict.fromkeys(wanted) if c is not None and c in self.schema.names]
         row = 0
-        for batch in self.file.iter_batches(batch_size=self.batch_rows):
-            self.pending.append((row + 1, batch))
-            values = [batch.column(c).to_pylist() for c in columns]
-            for cells in zip(*values, strict=True):
-                row += 1
-                yield ParquetRow(self.path, row, dict(zip(columns, cells, strict=True)))
+        try:
+            for batch in self.file.iter_batches(batch_size=self.batch_rows):
+                self.pending.append((row + 1, batch))
+                values = [batch.column(c).to_pylist() for c in columns]
+                for cells in zip(*values, strict=True):
+                    row += 1
+                    yield ParquetRow(self.path, row, dict(zip(columns, cells, strict=True)))
+        finally:
+            if self._handle is not None:
+                self._handle.close()
 
 
 class ParquetRewriter:
@@ -172,16 +178,22 @@ class ParquetRewriter:
         self._texts: list[str | None] = []
         self._keep: list[bool] = []
         self._writer: Any = None
-        self._temp: TempFile | None = None
+        self._temp: TempFile | TempObject | None = None
+        self._sink: Any = None  # the temp object's stream, for a URL target
         self._discard = False
 
     def __enter__(self) -> ParquetRewriter:
         if self.target is not None:
             _, pq = _pyarrow()
-            self._temp = TempFile(Path(self.target))
+            remote = storage.is_url(self.target)
+            self._temp = TempObject(self.target) if remote else TempFile(Path(self.target))
             try:
+                # a local temp file by its path: pyarrow writes it natively, faster
+                self._sink = self._temp.open() if remote else None
                 self._writer = pq.ParquetWriter(
-                    str(self._temp.path), self.source.schema, compression=self.source.compression()
+                    self._sink or str(self._temp.path),
+                    self.source.schema,
+                    compression=self.source.compression(),
                 )
             except BaseException:
                 self._temp.abort()
@@ -232,6 +244,8 @@ class ParquetRewriter:
             return
         try:
             self._writer.close()
+            if self._sink is not None:
+                self._sink.close()
         except BaseException:
             self._temp.abort()
             raise

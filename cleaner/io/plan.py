@@ -15,9 +15,10 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from cleaner.errors import ConfigError, InputError
+from cleaner.io import storage
 from cleaner.io.atomic import STDOUT, is_complete
 from cleaner.io.formats import (
     KNOWN_SUFFIXES,
@@ -53,8 +54,8 @@ class FileJob:
 
 @dataclass(frozen=True, slots=True)
 class _Source:
-    path: Path
-    relative: Path  # where it lands under an output directory
+    path: Path | str  # a local path, or a URL (see cleaner.io.storage)
+    relative: PurePosixPath  # where it lands under an output directory
     fmt: Format
     from_directory: bool
 
@@ -84,11 +85,14 @@ def plan_files(
         raise ConfigError("no inputs given; pass files, directories or - for stdin")
     if in_place and output is not None:
         raise ConfigError("in-place cleaning writes each input back; do not also give an output")
-    if any(str(p) == STDIN for p in inputs):
-        return [_plan_stdin(inputs, output, in_place, input_format, compression)]
+    given = [storage.local_path(str(p)) for p in inputs]
+    if output is not None:
+        output = storage.local_path(str(output))
+    if any(p == STDIN for p in given):
+        return [_plan_stdin(given, output, in_place, input_format, compression)]
     left_out: list[str] = [] if skipped is None else skipped
-    sources = _dedupe([s for p in inputs for s in _expand(Path(p), input_format, left_out)])
-    jobs = _targets(sources, inputs, output, in_place, compression)
+    sources = _dedupe([s for p in given for s in _expand(p, input_format, left_out)])
+    jobs = _targets(sources, given, output, in_place, compression)
     _check_collisions(jobs)
     return jobs
 
@@ -114,10 +118,17 @@ def _plan_stdin(
     return FileJob(STDIN, str(output), fmt, _output_format(Path(output), fmt, compression))
 
 
-def _names_a_file(out: Path) -> bool:
+def _names_a_file(out: Path | str) -> bool:
     """An output with a known extension that is not an existing directory names a file;
     anything else (``clean/``, ``clean``) is a directory, created if needed."""
-    return format_from_name(out) is not None and not out.is_dir()
+    if format_from_name(out) is None:
+        return False
+    return not (storage.is_dir(str(out)) if storage.is_url(out) else Path(out).is_dir())
+
+
+def _key(path: Path | str) -> str:
+    """What two names of one file have in common: the resolved path, or the URL."""
+    return str(path) if storage.is_url(path) else str(Path(path).resolve())
 
 
 def _suffix(fmt: Format) -> str:
@@ -126,8 +137,11 @@ def _suffix(fmt: Format) -> str:
     )
 
 
-def _expand(path: Path, input_format: Format | None, skipped: list[str]) -> list[_Source]:
+def _expand(given: str, input_format: Format | None, skipped: list[str]) -> list[_Source]:
     """The sources one command-line path stands for."""
+    if storage.is_url(given):
+        return _expand_url(given, input_format, skipped)
+    path = Path(given)
     if path.is_dir():
         return _scan(path, input_format, skipped)
     if not path.exists():
@@ -135,7 +149,26 @@ def _expand(path: Path, input_format: Format | None, skipped: list[str]) -> list
     if not os.access(path, os.R_OK):
         raise InputError(path, "permission denied; make the file readable")
     fmt = input_format or detect_format(path)
-    return [_Source(path, Path(path.name), fmt, from_directory=False)]
+    return [_Source(path, PurePosixPath(path.name), fmt, from_directory=False)]
+
+
+def _expand_url(url: str, input_format: Format | None, skipped: list[str]) -> list[_Source]:
+    """The sources a URL stands for: one file, or the files under a prefix or of a glob."""
+    listed = storage.listing(url)
+    if listed is None:
+        leaf = PurePosixPath(url.rsplit("/", 1)[-1])
+        found = [_Source(url, leaf, input_format or detect_format(url), from_directory=False)]
+    else:
+        found = []
+        for name, relative in listed:
+            fmt = input_format if input_format is not None else format_from_name(name)
+            if fmt is None:
+                skipped.append(name)
+            else:
+                found.append(_Source(name, relative, fmt, from_directory=True))
+        if not found:
+            raise InputError(url, f"no input files found (looked for {', '.join(KNOWN_SUFFIXES)})")
+    return found
 
 
 def _scan(root: Path, input_format: Format | None, skipped: list[str]) -> list[_Source]:
@@ -164,7 +197,8 @@ def _scan(root: Path, input_format: Format | None, skipped: list[str]) -> list[_
             if not os.access(path, os.R_OK):
                 unreadable.append(str(path))
                 continue
-            found.append(_Source(path, path.relative_to(root), fmt, from_directory=True))
+            relative = PurePosixPath(path.relative_to(root).as_posix())
+            found.append(_Source(path, relative, fmt, from_directory=True))
     if unreadable:
         shown = ", ".join(sorted(unreadable)[:5]) + (", ..." if len(unreadable) > 5 else "")
         raise InputError(root, f"cannot read {len(unreadable)} entries ({shown}); fix permissions")
@@ -175,10 +209,10 @@ def _scan(root: Path, input_format: Format | None, skipped: list[str]) -> list[_
 
 def _dedupe(sources: list[_Source]) -> list[_Source]:
     """A file reached twice (named and inside a named directory) is cleaned once."""
-    seen: set[Path] = set()
+    seen: set[str] = set()
     unique = []
     for source in sources:
-        key = source.path.resolve()
+        key = _key(source.path)
         if key not in seen:
             seen.add(key)
             unique.append(source)
@@ -201,7 +235,7 @@ def _targets(
             raise ConfigError("stdout (-o -) takes exactly one input file; give -o DIRECTORY")
         s = sources[0]
         return [FileJob(str(s.path), STDOUT, s.fmt, s.fmt.with_compression(compression or "none"))]
-    out = Path(output)
+    out = str(output)
     single_file = len(sources) == 1 and not sources[0].from_directory
     if single_file and _names_a_file(out):
         return [_file_target(sources[0], out, compression)]
@@ -209,15 +243,15 @@ def _targets(
     return [_mirrored(s, out, compression) for s in sources]
 
 
-def _file_target(source: _Source, out: Path, compression: Compression | None) -> FileJob:
-    if out.resolve() == source.path.resolve():
+def _file_target(source: _Source, out: str, compression: Compression | None) -> FileJob:
+    if _key(out) == _key(source.path):
         raise ConfigError(f"{out}: output is the input file; use in-place cleaning (fix) instead")
     return FileJob(
         str(source.path), str(out), source.fmt, _output_format(out, source.fmt, compression)
     )
 
 
-def _output_format(out: Path, fmt: Format, compression: Compression | None) -> Format:
+def _output_format(out: Path | str, fmt: Format, compression: Compression | None) -> Format:
     """An output file's format: its extension decides the compression; the kind must match."""
     named = format_from_name(out)
     if named is None:  # pragma: no cover - callers check _names_a_file first
@@ -229,7 +263,25 @@ def _output_format(out: Path, fmt: Format, compression: Compression | None) -> F
     return named
 
 
-def _check_output_dir(out: Path, inputs: Sequence[str | Path]) -> None:
+def _check_output_dir(out: str, inputs: Sequence[str | Path]) -> None:
+    if storage.is_url(out):
+        if storage.exists_as_file(out):
+            raise ConfigError(
+                f"{out}: output must be a directory for several inputs or a directory"
+            )
+        for given in map(str, inputs):
+            if storage.is_url(given) and (out.rstrip("/") + "/").startswith(
+                given.rstrip("/") + "/"
+            ):
+                raise ConfigError(
+                    f"{out}: output is inside input {given}; a rerun would read its own "
+                    "output. Choose an output outside it"
+                )
+        return
+    _check_local_output_dir(Path(out), inputs)
+
+
+def _check_local_output_dir(out: Path, inputs: Sequence[str | Path]) -> None:
     if out.exists() and not out.is_dir():
         raise ConfigError(f"{out}: output must be a directory for several inputs or a directory")
     resolved = out.resolve()
@@ -244,7 +296,7 @@ def _check_output_dir(out: Path, inputs: Sequence[str | Path]) -> None:
                 )
 
 
-def _mirrored(source: _Source, out: Path, compression: Compression | None) -> FileJob:
+def _mirrored(source: _Source, out: str, compression: Compression | None) -> FileJob:
     fmt = source.fmt
     relative = source.relative
     if compression is not None and fmt.kind != "parquet" and compression != fmt.compression:
@@ -252,8 +304,8 @@ def _mirrored(source: _Source, out: Path, compression: Compression | None) -> Fi
         relative = relative.with_name(
             strip_compression_suffix(relative.name) + fmt.compression_suffix
         )
-    target = out / relative
-    if target.resolve() == source.path.resolve():
+    target = storage.join(out, relative) if storage.is_url(out) else str(Path(out) / relative)
+    if _key(target) == _key(source.path):
         raise ConfigError(f"{target}: output would overwrite its input; choose another output")
     return FileJob(str(source.path), str(target), source.fmt, fmt)
 
@@ -263,7 +315,7 @@ def _check_collisions(jobs: list[FileJob]) -> None:
     for job in jobs:
         if job.target is None or job.target == STDOUT or job.in_place:
             continue
-        key = str(Path(job.target).resolve())
+        key = _key(job.target)
         if key in owners:
             raise ConfigError(
                 f"{job.target}: both {owners[key]} and {job.source} would be written here; "

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from cleaner.io import storage
 from cleaner.io.readers import BLOCK_BYTES, Block, _blocks, _open_file
 
 
@@ -32,10 +33,10 @@ def line_ranges(path: str | Path, length: int, scan: int = 1 << 16) -> list[tupl
     after a newline (the last at the end of the file)."""
     if length < 1:
         raise ValueError(f"range length must be positive, got {length}")
-    size = os.path.getsize(path)
+    size = storage.size(str(path)) if storage.is_url(path) else os.path.getsize(path)
     ranges: list[tuple[int, int]] = []
     start = 0
-    with open(path, "rb") as f:
+    with _open_file(path)[0] as f:
         while start < size:
             end = _line_end(f, start + length, size, scan)
             ranges.append((start, end))
@@ -58,7 +59,7 @@ def _line_end(f: BinaryIO, offset: int, size: int, scan: int) -> int:
 def read_range(path: str | Path, start: int, end: int, size: int = BLOCK_BYTES) -> Iterator[Block]:
     """The whole lines beginning in ``[start, end)`` of ``path``, in blocks of about ``size``
     bytes, numbered from line 1 of the range."""
-    raw, _ = _open_file(Path(path))
+    raw, _ = _open_file(path)
     with raw:
         first = _line_start(raw, start)
         last = _line_start(raw, end)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol, cast
 
 from cleaner.errors import InputError
+from cleaner.io import storage
 from cleaner.io.compression import DECOMPRESSION_ERRORS, open_decompressed
 from cleaner.io.formats import Compression, Format, confirm_format, detect_format, sniff_compression
 
@@ -160,7 +161,7 @@ def open_source(path: str | Path, fmt: Format | None = None) -> Iterator[tuple[B
         found = Format(fmt.kind if fmt else "jsonl", sniff_compression(head))
     else:
         found = fmt or detect_format(path)
-        raw, head = _open_file(Path(path))
+        raw, head = _open_file(path)
     try:
         confirm_format(name, found, head)
         yield open_decompressed(raw, found.compression), found
@@ -169,8 +170,18 @@ def open_source(path: str | Path, fmt: Format | None = None) -> Iterator[tuple[B
             raw.close()
 
 
-def _open_file(path: Path) -> tuple[BinaryIO, bytes]:
-    """Open ``path`` and read its first bytes; turn OS errors into InputErrors that say why."""
+def _open_file(path: str | Path) -> tuple[BinaryIO, bytes]:
+    """Open ``path`` (or a URL) and read its first bytes; turn OS errors into InputErrors
+    that say why."""
+    if storage.is_url(path):
+        raw = storage.open_input(str(path))
+        try:
+            head = raw.read(_HEAD)
+            raw.seek(0)
+        except OSError as e:
+            raw.close()
+            raise InputError(path, f"cannot read: {e}") from None
+        return raw, head
     try:
         raw = open(path, "rb", buffering=1 << 20)  # noqa: SIM115 - closed by open_source
     except FileNotFoundError:

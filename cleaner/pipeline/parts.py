@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
 from cleaner.errors import InputError
+from cleaner.io import storage
 from cleaner.io.codecs import codec_for
 from cleaner.io.documents import read_documents
 from cleaner.io.plan import FileJob
@@ -45,16 +46,20 @@ class Part:
         if self.span is not None:
             return self.span[1] - self.span[0]
         try:
+            if storage.is_url(self.job.source):
+                return storage.size(self.job.source)
             return os.path.getsize(self.job.source)
         except OSError:
             return 0  # its reader says what is wrong with it
 
 
 def splittable(job: FileJob) -> bool:
-    """Whether workers can read byte ranges of the file themselves: a local line file with
-    no compression (a compressed stream can only be read from its start)."""
+    """Whether workers can read byte ranges of the file themselves: a line file with no
+    compression (a compressed stream can only be read from its start), local or by URL."""
     fmt = job.input_format
-    return fmt.kind == "jsonl" and fmt.compression == "none" and os.path.isfile(job.source)
+    if fmt.kind != "jsonl" or fmt.compression != "none":
+        return False
+    return storage.is_url(job.source) or os.path.isfile(job.source)
 
 
 def corpus_parts(planned: Sequence[FileJob], size: int = BLOCK_BYTES) -> Iterator[Part]:
