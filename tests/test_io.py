@@ -765,3 +765,20 @@ def test_an_unwritable_output_is_a_config_error(tmp_path: Path) -> None:
         AtomicOutput(tmp_path / "file" / "out.jsonl"),
     ):
         pass
+
+
+def test_a_path_with_a_scheme_is_a_url_and_file_urls_are_local_paths():
+    from cleaner.io.storage import is_url, local_path
+
+    assert is_url("s3://bucket/shards/") and is_url("hf://datasets/me/news/data.jsonl")
+    assert not is_url("crawl/part.jsonl") and not is_url("file:///data/x.jsonl")
+    assert not is_url("C:/data/x.jsonl")  # a drive letter is not a scheme
+    assert local_path("file:///data/x.jsonl") == "/data/x.jsonl"
+
+
+def test_a_url_without_fsspec_installed_says_which_extra_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "fsspec", None)  # import fsspec now fails
+    with pytest.raises(
+        ConfigError, match=r"s3://bucket/x\.jsonl: .*pip install 'cleaner\[fsspec\]'"
+    ):
+        plan_files(["s3://bucket/x.jsonl"])
