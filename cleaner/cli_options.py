@@ -98,7 +98,7 @@ OnErrorOpt = Annotated[
     ),
 ]
 RejectsOpt = Annotated[
-    Path | None,
+    str | None,  # not a Path: it may be a URL, which Path would mangle
     typer.Option("--rejects", help="With --on-error skip: write bad records here, verbatim."),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary.")]

@@ -208,6 +208,15 @@ def _visible(s3: Any, prefix: str) -> dict[str, bytes]:
     return {name: data for name, data in _objects(s3, prefix).items() if not is_temp(name)}
 
 
+def test_rejects_can_be_set_aside_in_the_bucket(s3: Any, corpus: Path) -> None:
+    s3.pipe(f"{BUCKET}/skip/b.jsonl", b'{"text": "fine"}\n{"text": 3}\n')
+    done = run_cleaner("clean", f"s3://{BUCKET}/skip/", "-o", f"s3://{BUCKET}/skip-out/",
+                       "--on-error", "skip", "--rejects", f"s3://{BUCKET}/rejects/bad.jsonl")  # fmt: skip
+    assert done.returncode == 2, done.stderr  # a rejection is reported as exit 2
+    assert _objects(s3, "rejects") == {"bad.jsonl": b'{"text": 3}\n'}
+    assert _objects(s3, "skip-out") == {"b.jsonl": b'{"text": "fine"}\n'}
+
+
 def test_a_missing_url_is_exit_2_with_its_name(s3: Any, tmp_path: Path) -> None:
     done = run_cleaner("clean", f"s3://{BUCKET}/nowhere/", "-o", tmp_path / "out")
     assert done.returncode == 2
