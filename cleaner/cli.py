@@ -170,14 +170,14 @@ def clean(
         bool, typer.Option("--diff", help="Print a unified diff, write nothing; exit 1 on changes.")
     ] = False,
     report_path: Annotated[
-        Path | None, typer.Option("--report", help="Write the run's report as JSON here.")
+        str | None, typer.Option("--report", help="Write the run's report as JSON here.")
     ] = None,
     spans_path: Annotated[
-        Path | None,
+        str | None,
         typer.Option("--spans", help="Write every edit (JSONL: id, rule, offsets, removed text)."),
     ] = None,
     html_path: Annotated[
-        Path | None,
+        str | None,
         typer.Option("--html", help="Write an HTML audit report of what was removed here."),
     ] = None,
     resume: Annotated[
@@ -337,7 +337,7 @@ def learn(
         list[str] | None, typer.Option("--hosts", help="Learn only for this host (repeatable).")
     ] = None,
     report_path: Annotated[
-        Path | None, typer.Option("--report", help="Write what was learned as JSON here.")
+        str | None, typer.Option("--report", help="Write what was learned as JSON here.")
     ] = None,
     jobs: JobsOpt = 1,
     engine: EngineOpt = EngineChoice.local,
@@ -375,7 +375,7 @@ def learn(
 @handled
 def report_html(
     spans: Annotated[Path, typer.Argument(help="A --spans file of an earlier run.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")],
+    output: Annotated[str, typer.Option("--output", "-o", help="The HTML file to write.")],
     run_report: Annotated[
         Path | None,
         typer.Option(
@@ -499,13 +499,14 @@ def _plan(
     return planned, skipped
 
 
-def _write_json(path: Path, data: dict[str, Any], *, ascii_only: bool = True) -> None:
-    """A command's JSON report, written atomically."""
+def _write_json(path: str | Path, data: dict[str, Any], *, ascii_only: bool = True) -> None:
+    """A command's JSON report, written atomically (a path or a URL: the report options
+    are strings, as Path would fold ``s3://`` into ``s3:/``)."""
     with AtomicOutput(path) as out:
         out.write(json.dumps(data, indent=2, ensure_ascii=ascii_only).encode() + b"\n")
 
 
-def _write_html(path: Path, page: str) -> None:
+def _write_html(path: str | Path, page: str) -> None:
     with AtomicOutput(path) as out:
         out.write(page.encode("utf-8", "surrogatepass"))
 
@@ -550,7 +551,7 @@ def _write(lines: Callable[[Outcome], Iterator[str]]) -> Listener:
 
 
 @contextlib.contextmanager
-def _spans_file(path: Path | None) -> Iterator[Listener | None]:
+def _spans_file(path: str | None) -> Iterator[Listener | None]:
     """A listener writing every edit of every changed document to a JSONL file."""
     if path is None:
         yield None

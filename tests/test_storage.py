@@ -217,6 +217,26 @@ def test_rejects_can_be_set_aside_in_the_bucket(s3: Any, corpus: Path) -> None:
     assert _objects(s3, "skip-out") == {"b.jsonl": b'{"text": "fine"}\n'}
 
 
+def test_the_report_spans_and_audit_page_can_be_written_to_the_bucket(
+    s3: Any, corpus: Path, tmp_path: Path
+) -> None:
+    source = f"s3://{BUCKET}/in/shard-00.jsonl"
+    done = run_cleaner(
+        "clean", source, "-o", tmp_path / "out.jsonl", "--spans", tmp_path / "s.jsonl"
+    )
+    assert done.returncode == 0, done.stderr
+    done = run_cleaner(
+        "clean", source, "-o", tmp_path / "again.jsonl", "--report", f"s3://{BUCKET}/run/r.json",
+        "--spans", f"s3://{BUCKET}/run/spans.jsonl", "--html", f"s3://{BUCKET}/run/audit.html",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    run = _objects(s3, "run")
+    assert sorted(run) == ["audit.html", "r.json", "spans.jsonl"]
+    assert run["spans.jsonl"] == (tmp_path / "s.jsonl").read_bytes() != b""
+    assert json.loads(run["r.json"])["documents"]["read"] == 700
+    assert run["audit.html"].startswith(b"<!DOCTYPE html>")
+
+
 def test_a_missing_url_is_exit_2_with_its_name(s3: Any, tmp_path: Path) -> None:
     done = run_cleaner("clean", f"s3://{BUCKET}/nowhere/", "-o", tmp_path / "out")
     assert done.returncode == 2
