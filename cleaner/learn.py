@@ -306,13 +306,15 @@ def learn_files(
     through a part of the corpus (a file, or a byte range it reads itself); the parts'
     results add up, in corpus order, to those of one pass, so the rules are the same.
     ``block_bytes`` is about how big a range of a file one worker reads."""
-    run = dict(jobs=jobs, pool=pool, size=block_bytes)
     stats = LineStats()
-    for part in map_parts(planned, count, (), fields, **run):  # type: ignore[arg-type]
+    for part in map_parts(planned, count, (), fields, jobs=jobs, pool=pool, size=block_bytes):
         stats.update(part)
     wanted = _wanted(stats, min_docs, min_share, hosts)
     seen: dict[str, dict[int, Sighting]] = {host: {} for host in wanted}
-    for found in map_parts(planned, sightings, (wanted,), fields, **run):  # type: ignore[arg-type]
+    looked = map_parts(
+        planned, sightings, (wanted,), fields, jobs=jobs, pool=pool, size=block_bytes
+    )
+    for found in looked:
         for host, first in found.items():
             for key, sighting in first.items():
                 seen[host].setdefault(key, sighting)  # an earlier part's sighting comes first

@@ -38,7 +38,7 @@ def is_temp(path: str | Path) -> bool:
 def is_complete(target: str | Path) -> bool:
     """True if ``target`` was fully written by an earlier run (``--resume`` skips it)."""
     if storage.is_url(target):
-        return not is_temp(str(target).rsplit("/", 1)[-1]) and storage.exists_as_file(str(target))
+        return not is_temp(target) and storage.exists_as_file(str(target))
     path = Path(target)
     return not is_temp(path) and path.is_file()
 
@@ -182,13 +182,13 @@ class TempObject:
         self.final = final
         self.fs, path = storage.filesystem(final)
         self._target = path
-        folder, _, name = path.rstrip("/").rpartition("/")
-        self.path = f"{folder}/{TEMP_PREFIX}{os.urandom(4).hex()}-{name}"
+        self._folder, _, name = path.rstrip("/").rpartition("/")
+        self.path = f"{self._folder}/{TEMP_PREFIX}{os.urandom(4).hex()}-{name}"
         _GUARD.enter()
 
     def open(self) -> BinaryIO:
         try:
-            self.fs.makedirs(self.fs._parent(self.path), exist_ok=True)
+            self.fs.makedirs(self._folder, exist_ok=True)
             return self.fs.open(self.path, "wb")  # type: ignore[no-any-return]
         except OSError as e:  # the caller aborts
             raise ConfigError(f"{self.final}: cannot write the output here: {e}") from e

@@ -23,7 +23,7 @@ from cleaner.errors import ConfigError, InputError
 from cleaner.io import storage
 from cleaner.io.atomic import STDOUT, TempFile, TempObject
 from cleaner.io.codecs import check_fields, json_kind, lookup, metadata_str
-from cleaner.io.readers import RecordLike
+from cleaner.io.readers import RecordLike, open_binary
 from cleaner.types import CleanResult, Document, Fields
 
 BATCH_ROWS = 1024
@@ -114,7 +114,8 @@ class ParquetSource:
         self.path = str(path)
         self.fields = fields
         self.batch_rows = batch_rows
-        self._handle: Any = storage.open_input(self.path) if storage.is_url(self.path) else None
+        # pyarrow reads a local file natively, by its path
+        self._handle: Any = open_binary(self.path) if storage.is_url(self.path) else None
         try:
             self.file: Any = pq.ParquetFile(self._handle or self.path)
         except (OSError, pa.ArrowException) as e:

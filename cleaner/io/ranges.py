@@ -12,7 +12,6 @@ once, by the parent in small reads, and not again by every range that starts ins
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -33,7 +32,7 @@ def line_ranges(path: str | Path, length: int, scan: int = 1 << 16) -> list[tupl
     after a newline (the last at the end of the file)."""
     if length < 1:
         raise ValueError(f"range length must be positive, got {length}")
-    size = storage.size(str(path)) if storage.is_url(path) else os.path.getsize(path)
+    size = storage.size(path)
     ranges: list[tuple[int, int]] = []
     start = 0
     with _open_file(path)[0] as f:

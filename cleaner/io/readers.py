@@ -170,28 +170,28 @@ def open_source(path: str | Path, fmt: Format | None = None) -> Iterator[tuple[B
             raw.close()
 
 
-def _open_file(path: str | Path) -> tuple[BinaryIO, bytes]:
-    """Open ``path`` (or a URL) and read its first bytes; turn OS errors into InputErrors
-    that say why."""
-    if storage.is_url(path):
-        raw = storage.open_input(str(path))
-        try:
-            head = raw.read(_HEAD)
-            raw.seek(0)
-        except OSError as e:
-            raw.close()
-            raise InputError(path, f"cannot read: {e}") from None
-        return raw, head
+def open_binary(path: str | Path) -> BinaryIO:
+    """``path`` (or a URL) opened for buffered, seekable reading; OS errors become
+    InputErrors that say why and what to do."""
+    url = storage.is_url(path)
     try:
-        raw = open(path, "rb", buffering=1 << 20)  # noqa: SIM115 - closed by open_source
+        if url:
+            return storage.open_file(str(path))
+        return open(path, "rb", buffering=1 << 20)
     except FileNotFoundError:
-        raise InputError(path, "no such file; check the path") from None
+        raise InputError(path, f"no such file; check the {'URL' if url else 'path'}") from None
     except IsADirectoryError:
         raise InputError(path, "is a directory; pass it as an input directory instead") from None
     except PermissionError:
-        raise InputError(path, "permission denied; make the file readable") from None
+        fix = "check the credentials" if url else "make the file readable"
+        raise InputError(path, f"permission denied; {fix}") from None
     except OSError as e:
         raise InputError(path, f"cannot open: {e.strerror or e}") from None
+
+
+def _open_file(path: str | Path) -> tuple[BinaryIO, bytes]:
+    """``open_binary``, and the file's first bytes (for sniffing)."""
+    raw = open_binary(path)
     try:
         head = raw.read(_HEAD)
         raw.seek(0)

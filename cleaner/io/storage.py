@@ -16,7 +16,8 @@ move is a server-side copy, so the target appears whole or not at all.
 from __future__ import annotations
 
 import io
-from pathlib import PurePosixPath
+import os
+from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
 import regex
@@ -62,10 +63,6 @@ def join(base: str, relative: PurePosixPath) -> str:
     return f"{base.rstrip('/')}/{relative.as_posix()}"
 
 
-def parent(url: str) -> str:
-    return url.rstrip("/").rsplit("/", 1)[0]
-
-
 def exists_as_file(url: str) -> bool:
     """Whether ``url`` is a file now (asked of the store: a listing cached earlier in the
     process may predate this run's outputs)."""
@@ -85,9 +82,12 @@ def is_dir(url: str) -> bool:
         return False
 
 
-def size(url: str) -> int:
-    fs, path = filesystem(url)
-    return int(fs.size(path))
+def size(path: str | Path) -> int:
+    """The size in bytes of a local file or of a URL's object."""
+    if not is_url(path):
+        return os.path.getsize(path)
+    fs, inner = filesystem(str(path))
+    return int(fs.size(inner))
 
 
 def listing(url: str) -> list[tuple[str, PurePosixPath]] | None:
@@ -98,7 +98,7 @@ def listing(url: str) -> list[tuple[str, PurePosixPath]] | None:
     try:
         if _MAGIC.search(path):
             root = path[: _MAGIC.search(path).start()].rsplit("/", 1)[0]  # type: ignore[union-attr]
-            found = [p for p in fs.glob(path) if fs.isfile(p)]
+            found = [p for p, info in fs.glob(path, detail=True).items() if info["type"] == "file"]
         elif fs.isdir(path):
             root, found = path.rstrip("/"), list(fs.find(path))
         elif fs.isfile(path):
@@ -118,17 +118,8 @@ def listing(url: str) -> list[tuple[str, PurePosixPath]] | None:
     return sorted(files, key=lambda f: f[1].as_posix())
 
 
-def open_input(url: str) -> BinaryIO:
-    """``url`` opened for reading (seekable); errors as InputErrors that say why."""
+def open_file(url: str) -> BinaryIO:
+    """``url`` opened for reading, seekable (``readers.open_binary`` says why it fails)."""
     fs, path = filesystem(url)
-    try:
-        # buffered as local files are: the readers use read1, which fsspec's files lack
-        return io.BufferedReader(fs.open(path, "rb"), buffer_size=1 << 20)
-    except FileNotFoundError:
-        raise InputError(url, "no such file; check the URL") from None
-    except IsADirectoryError:
-        raise InputError(url, "is a directory; pass it as an input directory instead") from None
-    except PermissionError:
-        raise InputError(url, "permission denied; check the credentials") from None
-    except OSError as e:
-        raise InputError(url, f"cannot open: {e}") from None
+    # buffered as local files are: the readers use read1, which fsspec's files lack
+    return io.BufferedReader(fs.open(path, "rb"), buffer_size=1 << 20)

@@ -13,7 +13,7 @@ way but keeps its own loop (``cleaner.pipeline.files``).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
@@ -29,9 +29,6 @@ from cleaner.types import CleanResult, Document, Fields
 
 R = TypeVar("R")
 
-#: What a part's function reads: the (text, url) of each of its documents, in order.
-Texts = Iterable[tuple[str, str | None]]
-
 
 @dataclass(frozen=True, slots=True)
 class Part:
@@ -46,9 +43,7 @@ class Part:
         if self.span is not None:
             return self.span[1] - self.span[0]
         try:
-            if storage.is_url(self.job.source):
-                return storage.size(self.job.source)
-            return os.path.getsize(self.job.source)
+            return storage.size(self.job.source)
         except OSError:
             return 0  # its reader says what is wrong with it
 
