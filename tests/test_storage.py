@@ -200,7 +200,10 @@ def test_a_run_killed_mid_way_leaves_only_complete_objects_and_resume_finishes(
 
 def _published(s3: Any, prefix: str) -> list[str]:
     s3.invalidate_cache()
-    return [name for name in s3.find(f"{BUCKET}/{prefix}") if not is_temp(name)]
+    # Only objects: an empty listing that races the first temp object's creation makes
+    # s3fs's find report the prefix itself, as a directory.
+    found = s3.find(f"{BUCKET}/{prefix}", detail=True).items()
+    return [name for name, info in found if info["type"] == "file" and not is_temp(name)]
 
 
 def _visible(s3: Any, prefix: str) -> dict[str, bytes]:

@@ -96,11 +96,12 @@ def listing(url: str) -> list[tuple[str, PurePosixPath]] | None:
     Raises InputError when nothing is there."""
     fs, path = filesystem(url)
     try:
+        # Entries are kept by type: a listing that races a writer can name a directory.
         if _MAGIC.search(path):
             root = path[: _MAGIC.search(path).start()].rsplit("/", 1)[0]  # type: ignore[union-attr]
-            found = [p for p, info in fs.glob(path, detail=True).items() if info["type"] == "file"]
+            entries = fs.glob(path, detail=True)
         elif fs.isdir(path):
-            root, found = path.rstrip("/"), list(fs.find(path))
+            root, entries = path.rstrip("/"), fs.find(path, detail=True)
         elif fs.isfile(path):
             return None
         else:
@@ -108,7 +109,7 @@ def listing(url: str) -> list[tuple[str, PurePosixPath]] | None:
     except (PermissionError, FileNotFoundError) as e:
         raise InputError(url, f"cannot list: {e}; check the URL and the credentials") from None
     files = []
-    for name in found:
+    for name in [name for name, info in entries.items() if info["type"] == "file"]:
         relative = PurePosixPath(name).relative_to(root)
         if any(part.startswith(".") for part in relative.parts):
             continue  # hidden, like our temp objects
