@@ -28,24 +28,17 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.evaluate import DATA, NEWS, load, save_json
-from cleaner import Cleaner, Document
+from cleaner import Cleaner, Document, learned_pack
 from cleaner.hosts import host_of
 from cleaner.learn import candidate_lines, learn, template
-from cleaner.learned_pack import learned_specs, render, with_examples
 
 MIN_DOCS, MIN_SHARE = 3, 0.05
 
 
-def write_packs(rows: list[dict[str, Any]], out: Path, base: Cleaner) -> list[Path]:
+def write_packs(rows: list[dict[str, Any]], out: Path, base: Cleaner) -> list[str]:
     pairs = [(r["text"], r.get("url")) for r in rows]
     stats, found = learn(lambda: iter(pairs), min_docs=MIN_DOCS, min_share=MIN_SHARE)
-    paths = []
-    for host, rules in found.items():
-        path = out / f"{host}.toml"
-        pack = with_examples(learned_specs(host, rules, str(path)), rules, base)
-        path.write_text(render(pack, rules, stats), encoding="utf-8")
-        paths.append(path)
-    return paths
+    return learned_pack.write_packs(found, stats, out, base)
 
 
 def template_documents(rows: list[dict[str, Any]]) -> tuple[Counter[str], dict[str, Counter[str]]]:

@@ -324,7 +324,8 @@ def explain(
 def learn(
     inputs: Inputs,
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="Directory for the packs, one per host.")
+        str,
+        typer.Option("--output", "-o", help="Directory (or URL) for the packs, one per host."),
     ],
     min_docs: Annotated[
         int, typer.Option("--min-docs", min=2, help="Documents of a host a line must occur in.")

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import regex
 
 from cleaner.compile import compile_packs
 from cleaner.engine import Cleaner
+from cleaner.io import storage
 from cleaner.io.atomic import AtomicOutput
 from cleaner.learn import FUZZY_THRESHOLD, NO_HOST, Learned, LineStats, line_pattern, literal_of
 from cleaner.rulespec import Example, PackSpec, RuleSpec
@@ -142,18 +143,26 @@ def _str(text: str) -> str:
 
 
 def write_packs(
-    found: dict[str, list[Learned]], stats: LineStats, out: Path, cleaner: Cleaner
-) -> list[Path]:
-    """One pack file per host in ``out`` (made if missing), each written atomically."""
-    out.mkdir(parents=True, exist_ok=True)
+    found: dict[str, list[Learned]], stats: LineStats, out: str | Path, cleaner: Cleaner
+) -> list[str]:
+    """One pack file per host in ``out`` (a directory, made if missing, or a URL), each
+    written atomically."""
+    if not storage.is_url(out):
+        Path(storage.local_path(str(out))).mkdir(parents=True, exist_ok=True)
     written = []
     for host in sorted(found):
-        path = out / f"{host}.toml"
-        pack = with_examples(learned_specs(host, found[host], str(path)), found[host], cleaner)
+        path = _pack_path(out, f"{host}.toml")
+        pack = with_examples(learned_specs(host, found[host], path), found[host], cleaner)
         with AtomicOutput(path) as sink:
             sink.write(render(pack, found[host], stats).encode("utf-8"))
         written.append(path)
     return written
+
+
+def _pack_path(out: str | Path, name: str) -> str:
+    if storage.is_url(out):
+        return storage.join(str(out), PurePosixPath(name))
+    return str(Path(storage.local_path(str(out))) / name)
 
 
 def summary(found: dict[str, list[Learned]], stats: LineStats) -> dict[str, Any]:

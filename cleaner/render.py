@@ -344,7 +344,7 @@ def skipped(paths: list[str], shown: int = 5) -> str:
     return f"cleaner: skipped {len(paths)} file(s) of no known type: {names} (read: {READABLE})"
 
 
-def learned(summary: dict[str, Any], out: Path) -> str:
+def learned(summary: dict[str, Any], out: str | Path) -> str:
     """What ``learn`` wrote: a line per host, then the totals."""
     lines = []
     for host, row in summary["hosts"].items():
@@ -356,7 +356,7 @@ def learned(summary: dict[str, Any], out: Path) -> str:
     lines.append(
         f"learned {summary['rules']} rules ({summary['disabled']} disabled, for review) for "
         f"{summary['hosts_learned']} of {summary['hosts_read']} hosts from "
-        f"{summary['documents']} documents into {out}/"
+        f"{summary['documents']} documents into {str(out).rstrip('/')}/"
         + (
             f"; {no_host} documents without a URL counted under (no host), not learned from"
             if no_host

@@ -276,7 +276,7 @@ def test_learn_cannot_read_stdin_twice(tmp_path):
 def _learned_packs(planned, tmp_path: Path, name: str, **how) -> dict[str, bytes]:
     stats, found = learn_files(planned, DEFAULT_FIELDS, min_docs=3, min_share=0.05, **how)
     written = write_packs(found, stats, tmp_path / name, Cleaner.load([]))
-    return {path.name: path.read_bytes() for path in written} | {
+    return {Path(path).name: Path(path).read_bytes() for path in written} | {
         "summary": json.dumps(summary(found, stats), sort_keys=True).encode()
     }
 

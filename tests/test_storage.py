@@ -133,6 +133,14 @@ def test_check_and_learn_read_a_bucket_as_they_read_a_directory(
     assert outputs(tmp_path / "remote") == outputs(tmp_path / "local") != {}
 
 
+def test_learned_packs_can_be_written_to_a_bucket(s3: Any, corpus: Path, tmp_path: Path) -> None:
+    assert run_cleaner("learn", corpus, "-o", tmp_path / "packs", "-q").returncode == 0
+    learned = run_cleaner("learn", corpus, "-o", f"s3://{BUCKET}/packs/")
+    assert learned.returncode == 0, learned.stderr
+    assert f"into s3://{BUCKET}/packs/" in learned.stderr.decode()
+    assert _objects(s3, "packs") == outputs(tmp_path / "packs") != {}
+
+
 def test_a_glob_mirrors_its_matches_below_its_fixed_part(s3: Any, corpus: Path) -> None:
     done = run_cleaner("clean", f"s3://{BUCKET}/in/**/*.gz", "-o", f"s3://{BUCKET}/globbed/")
     assert done.returncode == 0, done.stderr
