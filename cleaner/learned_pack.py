@@ -151,18 +151,12 @@ def write_packs(
         Path(storage.local_path(str(out))).mkdir(parents=True, exist_ok=True)
     written = []
     for host in sorted(found):
-        path = _pack_path(out, f"{host}.toml")
+        path = storage.join(str(out), PurePosixPath(f"{host}.toml"))
         pack = with_examples(learned_specs(host, found[host], path), found[host], cleaner)
         with AtomicOutput(path) as sink:
             sink.write(render(pack, found[host], stats).encode("utf-8"))
         written.append(path)
     return written
-
-
-def _pack_path(out: str | Path, name: str) -> str:
-    if storage.is_url(out):
-        return storage.join(str(out), PurePosixPath(name))
-    return str(Path(storage.local_path(str(out))) / name)
 
 
 def summary(found: dict[str, list[Learned]], stats: LineStats) -> dict[str, Any]:

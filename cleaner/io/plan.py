@@ -304,7 +304,7 @@ def _mirrored(source: _Source, out: str, compression: Compression | None) -> Fil
         relative = relative.with_name(
             strip_compression_suffix(relative.name) + fmt.compression_suffix
         )
-    target = storage.join(out, relative) if storage.is_url(out) else str(Path(out) / relative)
+    target = storage.join(out, relative)
     if _key(target) == _key(source.path):
         raise ConfigError(f"{target}: output would overwrite its input; choose another output")
     return FileJob(str(source.path), str(target), source.fmt, fmt)

@@ -59,8 +59,10 @@ def filesystem(url: str) -> tuple[Any, str]:
 
 
 def join(base: str, relative: PurePosixPath) -> str:
-    """``relative`` under the URL ``base``."""
-    return f"{base.rstrip('/')}/{relative.as_posix()}"
+    """``relative`` under ``base``, a directory or a directory URL."""
+    if is_url(base):
+        return f"{base.rstrip('/')}/{relative.as_posix()}"
+    return str(Path(local_path(base)) / relative)
 
 
 def exists_as_file(url: str) -> bool:
