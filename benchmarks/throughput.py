@@ -52,7 +52,7 @@ from benchmarks.corpus import MB, cached_corpus, parse_size
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = ROOT / "benchmarks" / "out"
-STAGES = ("floor", "cli-j1", "cli-jN", "engine", "naive", "cli-j1-hostpacks")
+STAGES = ("floor", "cli-j1", "cli-jN", "engine", "naive", "cli-j1-hostpacks", "cli-dask")
 #: The rule-count case: this many host packs of this many rules each, added to the defaults.
 HOST_PACKS, RULES_PER_PACK = 200, 20
 _RSS_UNIT = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
@@ -281,6 +281,9 @@ def stage_command(stage: str, src: Path, dst: Path, jobs: int) -> list[str]:
     if stage.startswith("cli-"):
         n = jobs if stage == "cli-jN" else 1
         command = [*cli_command(), "clean", str(src), "-o", str(dst), "-j", str(n), "-q"]
+        if stage == "cli-dask":  # a LocalCluster of one worker per core, its start included
+            command = [*cli_command(), "clean", str(src), "-o", str(dst), "-q"]
+            command += ["--engine", "dask"]
         if stage == "cli-j1-hostpacks":
             command += ["--rules", str(write_host_packs(dst.parent / "hostpacks", src))]
         return [*command, "--isolated"]
@@ -396,7 +399,7 @@ def _ratios(results: dict[str, dict[str, Any]]) -> dict[str, float]:
         return r["wall_seconds"] if r and "error" not in r else None
 
     ratios: dict[str, float] = {}
-    floor, j1, jn, engine, naive, hostpacks = (wall(s) for s in STAGES)
+    floor, j1, jn, engine, naive, hostpacks, dask = (wall(s) for s in STAGES)
     if floor and j1:
         ratios["cli_j1_time_over_floor_time"] = j1 / floor
     if j1 and jn:
@@ -405,6 +408,8 @@ def _ratios(results: dict[str, dict[str, Any]]) -> dict[str, float]:
         ratios["naive_time_over_cli_j1_time"] = naive / j1
     if hostpacks and j1:
         ratios["hostpacks_time_over_cli_j1_time"] = hostpacks / j1
+    if dask and jn:
+        ratios["dask_time_over_cli_jN_time"] = dask / jn
     if naive and engine:
         ratios["naive_time_over_engine_time"] = naive / engine
         ratios["naive_clean_time_over_engine_clean_time"] = (

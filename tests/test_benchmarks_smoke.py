@@ -131,6 +131,7 @@ def test_the_throughput_harness_runs_every_stage_and_compares_their_outputs(
         "cli_jN_speedup_over_j1",
         "naive_time_over_cli_j1_time",
         "hostpacks_time_over_cli_j1_time",
+        "dask_time_over_cli_jN_time",
     }
     assert not list(tmp_path.glob("*.out.jsonl"))  # outputs are removed unless kept
 

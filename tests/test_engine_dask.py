@@ -4,6 +4,7 @@ for an unreachable scheduler."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import signal
@@ -12,15 +13,25 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import zstandard
 
 pytest.importorskip("distributed")
 
 from distributed import Client, LocalCluster
 
+from cleaner.engine import Cleaner
+from cleaner.errors import InputError
+from cleaner.io import FileJob, plan_files
+from cleaner.pipeline import Listeners, RunOptions, run
+from cleaner.pipeline.cluster import DaskPool
+from cleaner.pipeline.staged import file_parts
+from cleaner.report import Report
+
 sys.path.insert(0, str(Path(__file__).resolve().parent / "faults"))
-from faultkit import ROOT, cleaner_command, outputs, run_cleaner, write_corpus
+from faultkit import ROOT, cleaner_command, outputs, run_cleaner, temps, write_corpus
 
 
 @pytest.fixture(scope="module")
@@ -132,6 +143,7 @@ def test_a_worker_killed_mid_run_has_its_tasks_run_again(
     _, stderr = process.communicate(timeout=300)
     assert process.returncode == 0, stderr.decode()
     assert outputs(tmp_path / "dask") == outputs(tmp_path / "local")
+    assert not temps(tmp_path / "dask")  # the part run again overwrote what the dead one began
     # Each document counted once, though some were cleaned twice.
     assert json.loads((tmp_path / "report.json").read_text())["documents"]["read"] == 9000
 
@@ -149,3 +161,131 @@ def test_big_arguments_of_a_map_reach_every_task(cluster: tuple[str, Client]) ->
     with DaskPool(ReadOnly(), address) as pool:
         results = list(pool.map_ordered(_length_of, ([n] for n in range(8)), table))
     assert results == [([n], [n + len(table)]) for n in range(8)]
+
+
+# The library's side: workers read and write the corpus themselves.
+
+
+@pytest.fixture(scope="module")
+def shared_cluster() -> Iterator[str]:
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+    ) as local:
+        yield local.scheduler_address
+
+
+def _shards(root: Path) -> list[Path]:
+    """Files of every kind a worker writes: plain line files big enough to be cut into many
+    parts, a compressed shard (one part), a .txt page, an empty file."""
+    write_corpus(root, files=2, documents_per_file=300, seed=53)
+    shards = [root / "shard-00.jsonl", root / "shard-01.jsonl"]
+    zst = root / "small.jsonl.zst"
+    zst.write_bytes(
+        zstandard.ZstdCompressor().compress(b"".join(shards[0].open("rb").readlines()[:40]))
+    )
+    page = root / "page.txt"
+    page.write_text("A headline\n\nA paragraph.\n© Getty Images\n", encoding="utf-8")
+    (root / "empty.jsonl").write_bytes(b"")
+    return [*shards, zst, page, root / "empty.jsonl"]
+
+
+def _plan(sources: list[Path], out: Path) -> list[FileJob]:
+    """Each source to ``out``; the first is written gzip-compressed."""
+    names = [f"{sources[0].name}.gz", *(s.name for s in sources[1:])]
+    return [
+        job for s, name in zip(sources, names, strict=True) for job in plan_files([s], out / name)
+    ]
+
+
+def _run(jobs: list[FileJob], pool: DaskPool | None, **options: Any) -> tuple[Report, list]:
+    told: list = []
+    listeners = Listeners(on_outcome=lambda o: told.append((o.path, o.line, o.changed, o.data)))
+    cleaner = pool.cleaner if pool is not None else Cleaner.load()
+    settings = RunOptions(pool=pool, block_bytes=1 << 14, **options)
+    return run(jobs, cleaner, options=settings, listeners=listeners), told
+
+
+def _counts(report: Report) -> dict:
+    as_dict = report.to_dict()
+    as_dict.pop("timings")
+    for stats in as_dict["files"].values():
+        stats.pop("seconds")
+    return as_dict
+
+
+def test_workers_write_what_a_local_run_writes_and_the_client_moves_no_corpus_bytes(
+    tmp_path: Path, shared_cluster: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sources = _shards(tmp_path / "in")
+    local, local_told = _run(_plan(sources, tmp_path / "local"), None)
+
+    def forbidden(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the client read or wrote corpus bytes")
+
+    for module, name in (
+        ("cleaner.pipeline.files", "read_blocks"),
+        ("cleaner.pipeline.files", "read_range"),
+        ("cleaner.pipeline.staged", "read_blocks"),
+        ("cleaner.pipeline.staged", "read_range"),
+        ("cleaner.pipeline.staged", "staged_writer"),
+        ("cleaner.io.atomic.AtomicOutput", "write"),
+    ):
+        monkeypatch.setattr(f"{module}.{name}", forbidden)
+    with DaskPool(Cleaner.load(), shared_cluster) as pool:
+        dask, dask_told = _run(_plan(sources, tmp_path / "dask"), pool)
+    assert outputs(tmp_path / "dask") == outputs(tmp_path / "local")
+    assert len(outputs(tmp_path / "dask")) == 5 and not temps(tmp_path / "dask")
+    assert _counts(dask) == _counts(local)
+    assert dask_told == local_told and dask.documents_changed > 0
+
+
+def test_big_files_are_cut_into_parts_put_back_together_in_order(
+    tmp_path: Path, shared_cluster: str
+) -> None:
+    sources = _shards(tmp_path / "in")[:2]
+    jobs = _plan(sources, tmp_path / "out")
+    parts = file_parts(jobs[0], "t", workers=2, block_bytes=1 << 14)
+    assert len(parts) > 4 and {p.compression for p in parts} == {"none"}  # gzip when whole
+    with DaskPool(Cleaner.load(), shared_cluster) as pool:
+        _run(jobs, pool)
+    _run(_plan(sources, tmp_path / "local"), None)
+    assert outputs(tmp_path / "out") == outputs(tmp_path / "local")
+
+
+def test_a_bad_record_in_fail_mode_leaves_no_output_and_nothing_staged(
+    tmp_path: Path, shared_cluster: str
+) -> None:
+    sources = _shards(tmp_path / "in")[:2]
+    lines = sources[1].read_bytes().split(b"\n")
+    lines[250] = b'{"text": "unterminated'
+    sources[1].write_bytes(b"\n".join(lines))
+    with DaskPool(Cleaner.load(), shared_cluster) as pool, pytest.raises(InputError) as stop:
+        _run(_plan(sources, tmp_path / "out"), pool)
+    assert stop.value.line == 251 and stop.value.path.endswith("shard-01.jsonl")
+    assert set(outputs(tmp_path / "out")) == {"shard-00.jsonl.gz"}  # finished before it
+    assert not temps(tmp_path / "out")
+
+
+def test_in_skip_mode_a_broken_shard_is_an_error_and_the_others_are_written(
+    tmp_path: Path, shared_cluster: str
+) -> None:
+    sources = _shards(tmp_path / "in")
+    broken = tmp_path / "in" / "broken.jsonl.gz"
+    broken.write_bytes(gzip.compress(sources[0].read_bytes())[:5000])  # truncated
+    planned = _plan([*sources, broken], tmp_path / "out")
+    with DaskPool(Cleaner.load(), shared_cluster) as pool:
+        report, _ = _run(planned, pool, on_error="skip")
+    assert [error.path for error in report.errors] == [str(broken)]
+    assert len(outputs(tmp_path / "out")) == 5 and not temps(tmp_path / "out")
+
+
+def test_an_in_place_fix_that_changes_nothing_leaves_the_file_alone(
+    tmp_path: Path, shared_cluster: str
+) -> None:
+    clean = tmp_path / "clean.jsonl"
+    clean.write_text('{"text": "Nothing to remove here."}\n' * 2000, encoding="utf-8")
+    os.utime(clean, (1_000_000, 1_000_000))
+    with DaskPool(Cleaner.load(), shared_cluster) as pool:
+        report, _ = _run(plan_files([clean], in_place=True), pool)
+    assert report.documents_read == 2000
+    assert clean.stat().st_mtime == 1_000_000 and not temps(tmp_path)

@@ -338,3 +338,62 @@ class AtomicOutput:
             if stream is not None:
                 with contextlib.suppress(Exception):
                     stream.close()
+
+
+def staged_name(target: str, token: str, index: int) -> str:
+    """Where a worker of run ``token`` writes part ``index`` of ``target``: a temp name beside
+    it, the same every time the part is tried, so a task run again overwrites what a killed
+    one began instead of leaving it behind."""
+    folder, slash, name = target.rstrip("/").rpartition("/")
+    return f"{folder}{slash}{TEMP_PREFIX}{token}-{index:05d}-{name}"
+
+
+@contextlib.contextmanager
+def staged_writer(path: str, compression: Compression) -> Iterator[BinaryIO]:
+    """``path`` written from its start, as a compressed stream, and made durable when the
+    block ends; removed if the block fails. Another process publishes it
+    (``publish_staged``) or removes it (``remove_staged``)."""
+    if storage.is_url(path):
+        fs, inner = storage.filesystem(path)
+        fs.makedirs(inner.rpartition("/")[0], exist_ok=True)
+        raw: BinaryIO = fs.open(inner, "wb")
+    else:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        raw = open(path, "wb", buffering=_BUFFER)  # noqa: SIM115 - closed or removed below
+    try:
+        stream = open_compressed(raw, compression)
+        yield stream
+        stream.close()
+        if not storage.is_url(path):
+            raw.flush()
+            os.fsync(raw.fileno())
+        raw.close()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            raw.close()
+        remove_staged(path)
+        raise
+
+
+def publish_staged(path: str, target: str) -> None:
+    """Move the complete staged file ``path`` into place as ``target``: a rename (on object
+    stores a server-side copy), so the target appears whole or not at all."""
+    if storage.is_url(target):
+        fs, inner = storage.filesystem(target)
+        fs.mv(storage.filesystem(path)[1], inner)
+        return
+    final = Path(target)
+    if final.exists():  # an in-place fix keeps the file's permissions
+        os.chmod(path, final.stat().st_mode & 0o7777)
+    os.replace(path, final)
+    _fsync_dir(final.parent)
+
+
+def remove_staged(path: str) -> None:
+    """Remove a staged file if it is there."""
+    with contextlib.suppress(FileNotFoundError):
+        if storage.is_url(path):
+            fs, inner = storage.filesystem(path)
+            fs.rm(inner)
+        else:
+            os.unlink(path)

@@ -15,6 +15,8 @@ results come back in input order, so what a record becomes never depends on how 
 - ``workers``: the worker pool and the ordered map over it;
 - ``records``: what becomes of one record (``Outcome``) and of one block of lines;
 - ``files``: whole files, written atomically, with rejects set aside;
+- ``cluster`` and ``staged``: a Dask cluster as the workers, which write the outputs
+  themselves;
 - ``rows``: in-memory rows (mappings), handed back outcome by outcome;
 - ``options``: ``RunOptions`` and ``Listeners``.
 """

@@ -15,7 +15,7 @@ import os
 import pickle
 from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from cleaner.errors import CleanerError, ConfigError
 from cleaner.pipeline.workers import SupportsClean, in_order
@@ -39,6 +39,8 @@ def _map_chunk(cleaner: SupportsClean, fn: Callable[..., R], chunk: list[T], arg
 
 class DaskPool:
     """The workers of a Dask cluster, holding one cleaner; use as a context manager."""
+
+    writes_outputs = True  # the client moves no corpus bytes
 
     def __init__(
         self, cleaner: SupportsClean, scheduler: str | None = None, *, workers: int = 0
@@ -103,6 +105,11 @@ class DaskPool:
             self._cluster.close()
             self._cluster = None
 
+    def submit(self, fn: Callable[..., R], item: T, *args: Any) -> _Task[R]:
+        """``fn(cleaner, item, *args)`` as one task, run again where its worker dies."""
+        future = self.client.submit(fn, self._shipped, item, *args, pure=False, retries=RETRIES)
+        return _Task(future)
+
     def map_ordered(
         self, fn: Callable[..., R], chunks: Iterable[list[T]], *args: Any
     ) -> Iterator[tuple[list[T], list[R]]]:
@@ -118,9 +125,22 @@ class DaskPool:
                 _map_chunk, self._shipped, fn, chunk, shared, pure=False, retries=RETRIES
             )
 
+        for chunk, future in in_order(chunks, submit, self.max_inflight):
+            yield chunk, _Task(future).result()
+
+
+class _Task(Generic[R]):
+    """A Dask future whose result says plainly when its workers kept dying."""
+
+    def __init__(self, future: Any) -> None:
+        self._future = future
+
+    def cancel(self) -> None:
+        self._future.cancel()
+
+    def result(self, timeout: float | None = None) -> R:
         try:
-            for chunk, future in in_order(chunks, submit, self.max_inflight):
-                yield chunk, future.result()
+            return cast(R, self._future.result(timeout=timeout))
         except CleanerError:
             raise
         except Exception as e:

@@ -12,11 +12,11 @@ the file untouched (same bytes, same mtime).
 from __future__ import annotations
 
 import contextlib
-import dataclasses
+import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 from cleaner.errors import ConfigError, InputError
 from cleaner.io.atomic import AtomicOutput
@@ -27,9 +27,10 @@ from cleaner.io.ranges import line_ranges, read_range
 from cleaner.io.readers import Record, display_name, read_blocks
 from cleaner.pipeline.options import Listeners, RunOptions
 from cleaner.pipeline.parts import splittable
-from cleaner.pipeline.records import BlockOutcome, Outcome, clean_block, clean_stream
+from cleaner.pipeline.records import BlockOutcome, Outcome, clean_block, clean_stream, shifted
+from cleaner.pipeline.staged import StagedRun, StagingPool, stageable
 from cleaner.pipeline.workers import Pool, SupportsClean, WorkerPool, ordered
-from cleaner.report import Rejection, Report
+from cleaner.report import Report
 from cleaner.types import Fields
 
 
@@ -55,11 +56,24 @@ def run_files(
         if options.rejects is not None:
             rejects = stack.enter_context(_rejects_output(options.rejects))
         run = _FileRun(cleaner, fields, options, listeners, pool, rejects)
+        todo = []
         for job in planned:
             if options.resume and job.is_done():
                 total.files_skipped += 1
-                continue
-            total.merge(run.clean(job))
+            else:
+                todo.append(job)
+        if pool is None or not pool.writes_outputs:
+            for job in todo:
+                total.merge(run.clean(job))
+            return total
+        # Runs of files the workers write themselves, in input order between the others.
+        for by_workers, jobs in itertools.groupby(todo, key=stageable):
+            if by_workers:
+                for report in run.staged(cast(StagingPool, pool)).run(list(jobs)):
+                    total.merge(report)
+            else:
+                for job in jobs:
+                    total.merge(run.clean(job))
     return total
 
 
@@ -127,6 +141,18 @@ class _FileRun:
             report.add_error(e.path, str(e))
         return report
 
+    def staged(self, pool: StagingPool) -> StagedRun:
+        """A run of files whose outputs the workers write themselves."""
+        return StagedRun(
+            pool,
+            lambda job: codec_for(job.input_format, self.fields, self.options.txt),
+            on_error=self.options.on_error,
+            with_changed=self.listeners.on_outcome is not None,
+            block_bytes=self.options.block_bytes,
+            tell=self._tell,
+            progress=self._progress,
+        )
+
     def _lines(self, job: FileJob, codec: Codec[Record], report: Report) -> None:
         with contextlib.ExitStack() as stack:
             out = None
@@ -163,7 +189,7 @@ class _FileRun:
             )
             offset = 0
             for _, (done, nbytes, lines) in parts:
-                yield nbytes, _shifted(done, offset) if offset else done
+                yield nbytes, shifted(done, offset) if offset else done
                 offset += lines
             return
         blocks = ordered(
@@ -239,22 +265,3 @@ def _clean_range(
         lines += block.data.count(b"\n")
     data, outcomes = b"".join(kept), tuple(told)
     return BlockOutcome(data, report, outcomes), nbytes, lines
-
-
-def _shifted(done: BlockOutcome, offset: int) -> BlockOutcome:
-    """``done`` with its line numbers moved ``offset`` lines down the file."""
-
-    def moved(outcome: Outcome) -> Outcome:
-        record = outcome.record
-        assert isinstance(record, Record)
-        line = outcome.reason_line
-        return dataclasses.replace(
-            outcome,
-            record=dataclasses.replace(record, line=record.line + offset),
-            reason_line=None if line is None else line + offset,
-        )
-
-    done.report.rejections[:] = [
-        Rejection(r.path, r.line + offset, r.reason) for r in done.report.rejections
-    ]
-    return BlockOutcome(done.data, done.report, tuple(map(moved, done.outcomes)))

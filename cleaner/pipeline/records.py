@@ -8,6 +8,7 @@ for. ``clean_stream`` turns records into ordered outcomes, one per record.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal, TypeVar
@@ -17,7 +18,7 @@ from cleaner.hosts import host_of
 from cleaner.io.codecs import Codec
 from cleaner.io.readers import BLOCK_BYTES, Block, Record, RecordLike
 from cleaner.pipeline.workers import Pool, SupportsClean, ordered, resolve_jobs
-from cleaner.report import Report
+from cleaner.report import Rejection, Report
 from cleaner.types import CleanResult, Document
 
 OnError = Literal["fail", "skip"]
@@ -213,3 +214,22 @@ def _outcomes(replies: Iterator[tuple[R, _Reply]], on_error: OnError) -> Iterato
         if outcome.rejected and on_error == "fail":
             raise outcome.stopping_error()
         yield outcome
+
+
+def shifted(done: BlockOutcome, offset: int) -> BlockOutcome:
+    """``done`` with its line numbers moved ``offset`` lines down the file."""
+
+    def moved(outcome: Outcome) -> Outcome:
+        record = outcome.record
+        assert isinstance(record, Record)
+        line = outcome.reason_line
+        return dataclasses.replace(
+            outcome,
+            record=dataclasses.replace(record, line=record.line + offset),
+            reason_line=None if line is None else line + offset,
+        )
+
+    done.report.rejections[:] = [
+        Rejection(r.path, r.line + offset, r.reason) for r in done.report.rejections
+    ]
+    return BlockOutcome(done.data, done.report, tuple(map(moved, done.outcomes)))

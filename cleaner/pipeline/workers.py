@@ -144,6 +144,9 @@ class Pool(Protocol):
 
     cleaner: SupportsClean
     jobs: int
+    #: Whether its workers write outputs themselves (``cleaner.pipeline.staged``), so that
+    #: no corpus bytes pass through the process that runs the pipeline.
+    writes_outputs: bool
 
     def map_ordered(
         self, fn: Callable[..., R], chunks: Iterable[list[T]], *args: Any
@@ -158,6 +161,8 @@ class WorkerPool:
     Processes start on first use. ``max_inflight`` chunks (default 2 per worker) may be queued
     or running at once, which bounds memory. Use as a context manager.
     """
+
+    writes_outputs = False  # results come back through pipes; the parent writes
 
     def __init__(
         self,
