@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import BinaryIO
@@ -349,10 +350,13 @@ def staged_name(target: str, token: str, index: int) -> str:
 
 
 @contextlib.contextmanager
-def staged_writer(path: str, compression: Compression) -> Iterator[BinaryIO]:
-    """``path`` written from its start, as a compressed stream, and made durable when the
-    block ends; removed if the block fails. Another process publishes it
-    (``publish_staged``) or removes it (``remove_staged``)."""
+def staged_writer(
+    path: str, compression: Compression, *, durable: bool = True
+) -> Iterator[BinaryIO]:
+    """``path`` written from its start, as a compressed stream, and made ``durable``
+    (fsynced) when the block ends; removed if the block fails. Another process publishes it
+    (``publish_staged``) or removes it (``remove_staged``). A part that is only copied into
+    another staged file need not be durable: the copy is."""
     if storage.is_url(path):
         fs, inner = storage.filesystem(path)
         fs.makedirs(inner.rpartition("/")[0], exist_ok=True)
@@ -364,7 +368,7 @@ def staged_writer(path: str, compression: Compression) -> Iterator[BinaryIO]:
         stream = open_compressed(raw, compression)
         yield stream
         stream.close()
-        if not storage.is_url(path):
+        if durable and not storage.is_url(path):
             raw.flush()
             os.fsync(raw.fileno())
         raw.close()
@@ -373,6 +377,36 @@ def staged_writer(path: str, compression: Compression) -> Iterator[BinaryIO]:
             raw.close()
         remove_staged(path)
         raise
+
+
+def concatenate_staged(parts: Sequence[str], whole: str, compression: Compression) -> None:
+    """Write the staged ``parts``, in order, into the staged file ``whole`` in
+    ``compression`` (local files with no compression are copied by the kernel)."""
+    local = not any(storage.is_url(p) for p in (*parts, whole))
+    with staged_writer(whole, compression) as out:
+        for part in parts:
+            with storage.open_file(part) if storage.is_url(part) else open(part, "rb") as src:
+                if local and compression == "none" and hasattr(os, "copy_file_range"):
+                    out.flush()
+                    _copy_by_kernel(src, out)
+                else:
+                    shutil.copyfileobj(src, out, _BUFFER)
+
+
+def _copy_by_kernel(src: BinaryIO, out: BinaryIO) -> None:
+    """Append all of ``src`` to the file under ``out`` (both local files)."""
+    size = os.fstat(src.fileno()).st_size
+    target = out.fileno()
+    copied = 0
+    while copied < size:
+        try:
+            step = os.copy_file_range(src.fileno(), target, size - copied)
+        except OSError:  # a filesystem that cannot: the rest is copied the slow way
+            break
+        if step == 0:
+            break
+        copied += step
+    shutil.copyfileobj(src, out, _BUFFER)  # nothing, unless the kernel stopped short
 
 
 def publish_staged(path: str, target: str) -> None:

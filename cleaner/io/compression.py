@@ -133,6 +133,9 @@ class _Unclosing(io.BufferedIOBase):
     def __init__(self, raw: BinaryIO) -> None:
         self._raw = raw
 
+    def fileno(self) -> int:
+        return self._raw.fileno()
+
     def writable(self) -> bool:
         return True
 

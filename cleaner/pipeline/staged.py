@@ -30,6 +30,7 @@ from cleaner.errors import InputError
 from cleaner.io import storage
 from cleaner.io.atomic import (
     STDOUT,
+    concatenate_staged,
     publish_staged,
     remove_staged,
     staged_name,
@@ -51,8 +52,6 @@ PARTS_PER_WORKER = 4
 MAX_PART_BYTES = 64 << 20
 #: How long a stopping run waits for the parts in flight before removing what they staged.
 SETTLE_SECONDS = 120
-#: What a staged copy is read in, when the parts of a file are put together.
-_COPY_BYTES = 1 << 20
 
 
 class _Future(Protocol):
@@ -126,7 +125,8 @@ def clean_part(
         if part.staged is None:
             clean_into(lambda _: None)
         else:
-            with staged_writer(part.staged, part.compression) as out:
+            durable = part.count == 1  # else its copy into the whole file is
+            with staged_writer(part.staged, part.compression, durable=durable) as out:
                 clean_into(out.write)
     except InputError as e:
         return PartDone(BlockOutcome(b"", Report(), ()), nbytes, lines, e)
@@ -147,11 +147,7 @@ def assemble(
         for path in staged:
             remove_staged(path)
         return
-    with staged_writer(whole, compression) as out:
-        for path in staged:
-            with _open(path) as part:
-                while chunk := part.read(_COPY_BYTES):
-                    out.write(chunk)
+    concatenate_staged(staged, whole, compression)
     publish_staged(whole, target)
     for path in staged:
         remove_staged(path)
@@ -159,12 +155,6 @@ def assemble(
 
 def _exists(path: str) -> bool:
     return storage.exists_as_file(path) if storage.is_url(path) else os.path.isfile(path)
-
-
-def _open(path: str) -> Any:
-    if storage.is_url(path):
-        return storage.open_file(path)
-    return open(path, "rb")
 
 
 def file_parts(job: FileJob, token: str, workers: int, block_bytes: int) -> list[Part]:
