@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cleaner.errors import ConfigError
+from cleaner.io import storage
 from cleaner.settings import Settings
 
 __all__ = ["CONFIG_NAME", "Settings", "discover", "load_settings"]
@@ -99,7 +100,15 @@ def load_settings(path: Path | None, *, discovered: bool = False) -> Settings:
 
 def _rule_path(config: Path, entry: str, discovered: bool) -> str:
     """Where a ``rules`` entry points; for a discovered file, refused if outside its directory
-    (a directory entry: any of its packs)."""
+    (a directory entry: any of its packs), and so is a URL."""
+    if storage.is_url(entry):
+        if discovered:
+            raise ConfigError(
+                f"{config}: rules entry {entry!r} is a URL; a configuration file found by "
+                "discovery may name only packs under its own directory: give the URL with "
+                "--rules, or name this file with --config"
+            )
+        return entry
     resolved = (config.parent / entry).resolve()
     if discovered:
         home = config.parent.resolve()

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cleaner.errors import RuleFileError
+from cleaner.errors import InputError, RuleFileError
 from cleaner.fragments import expand, read_fragments
+from cleaner.io import storage
 from cleaner.validate import boolean, count, identifier, no_unknown, number, string, strings
 
 KINDS = ("span", "line", "phrase", "repeated-title")
@@ -111,31 +112,53 @@ def load_packs(paths: Iterable[str | Path]) -> list[PackSpec]:
     return packs
 
 
-def pack_files(paths: Iterable[str | Path]) -> list[Path]:
-    """The pack files that paths name: files as given, directories as their ``*.toml``."""
-    out: list[Path] = []
+def pack_files(paths: Iterable[str | Path]) -> list[str]:
+    """The pack files that paths name: files as given, directories as their ``*.toml``. A
+    path may be a URL (``s3://bucket/packs/``, ``https://…/site.toml``), read through fsspec."""
+    out: list[str] = []
     for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            found = sorted(path.glob("*.toml"))
-            if not found:
-                raise RuleFileError(path, "directory holds no *.toml rule packs")
-            out.extend(found)
+        if storage.is_url(raw):
+            found = _url_packs(str(raw))
+        elif Path(raw).is_dir():
+            found = [str(p) for p in sorted(Path(raw).glob("*.toml"))]
         else:
-            out.append(path)
+            out.append(str(raw))
+            continue
+        if not found:
+            raise RuleFileError(raw, "directory holds no *.toml rule packs")
+        out.extend(found)
     return out
 
 
+def _url_packs(url: str) -> list[str]:
+    """The ``*.toml`` directly under a directory URL, or the URL itself if it names a file."""
+    if storage.exists_as_file(url):
+        return [url]
+    if not storage.is_dir(url):
+        raise RuleFileError(url, "no such rule pack; check the URL")
+    try:
+        listed = storage.listing(url) or []
+    except InputError as e:
+        raise RuleFileError(url, e.reason) from None
+    return [
+        name for name, relative in listed if len(relative.parts) == 1 and name.endswith(".toml")
+    ]
+
+
 def load_pack(path: str | Path) -> PackSpec:
-    """Read and validate one pack file."""
+    """Read and validate one pack file (a local path or a URL)."""
     source = str(path)
     try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
+        if storage.is_url(source):
+            with storage.open_file(source) as fh:
+                data = tomllib.load(fh)
+        else:
+            with open(path, "rb") as fh:
+                data = tomllib.load(fh)
     except FileNotFoundError:
         raise RuleFileError(source, "no such rule pack; check the path") from None
     except OSError as exc:
-        raise RuleFileError(source, f"cannot read: {exc.strerror}") from None
+        raise RuleFileError(source, f"cannot read: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise RuleFileError(source, f"not valid TOML: {exc}") from None
     except UnicodeDecodeError:

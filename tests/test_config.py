@@ -54,6 +54,13 @@ def test_a_discovered_file_names_only_packs_under_its_directory(tmp_path: Path):
     assert load_settings(project / "cleaner.toml").rules == (outside,)
 
 
+def test_a_discovered_file_names_no_pack_by_url_and_a_named_one_may(tmp_path: Path):
+    (tmp_path / "cleaner.toml").write_text('rules = ["s3://packs/site.toml"]\n')
+    with pytest.raises(ConfigError, match="is a URL; a configuration file found by discovery"):
+        load_settings(tmp_path / "cleaner.toml", discovered=True)
+    assert load_settings(tmp_path / "cleaner.toml").rules == ("s3://packs/site.toml",)
+
+
 def test_command_line_values_override_the_file():
     settings = Settings(max_removal=0.3, text_key="body").overridden(max_removal=0.6, text_key=None)
     assert (settings.max_removal, settings.text_key) == (0.6, "body")

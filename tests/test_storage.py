@@ -141,6 +141,30 @@ def test_learned_packs_can_be_written_to_a_bucket(s3: Any, corpus: Path, tmp_pat
     assert _objects(s3, "packs") == outputs(tmp_path / "packs") != {}
 
 
+def test_rule_packs_can_be_read_from_a_bucket(s3: Any, corpus: Path, tmp_path: Path) -> None:
+    assert run_cleaner("learn", corpus, "-o", tmp_path / "packs", "-q").returncode == 0
+    s3.put(str(tmp_path / "packs"), f"{BUCKET}/rules", recursive=True)
+    one = sorted((tmp_path / "packs").glob("*.toml"))[0]
+    runs = {
+        "local": ["--rules", tmp_path / "packs"],
+        "prefix": ["--rules", f"s3://{BUCKET}/rules/"],
+        "objects": [
+            arg for p in sorted((tmp_path / "packs").glob("*.toml"))
+            for arg in ("--rules", f"s3://{BUCKET}/rules/{p.name}")
+        ],
+    }  # fmt: skip
+    for name, rules in runs.items():
+        done = run_cleaner("clean", corpus, "-o", tmp_path / name, "-q", *rules)
+        assert done.returncode == 0, done.stderr
+    assert outputs(tmp_path / "prefix") == outputs(tmp_path / "local")
+    assert outputs(tmp_path / "objects") == outputs(tmp_path / "local")
+    plain = run_cleaner("clean", corpus, "-o", tmp_path / "plain", "-q")
+    assert plain.returncode == 0 and outputs(tmp_path / "plain") != outputs(tmp_path / "local")
+    missing = run_cleaner("check", corpus, "--rules", f"s3://{BUCKET}/rules/{one.stem}.tom")
+    assert missing.returncode == 2
+    assert f"s3://{BUCKET}/rules/{one.stem}.tom: no such rule pack" in missing.stderr.decode()
+
+
 def test_a_glob_mirrors_its_matches_below_its_fixed_part(s3: Any, corpus: Path) -> None:
     done = run_cleaner("clean", f"s3://{BUCKET}/in/**/*.gz", "-o", f"s3://{BUCKET}/globbed/")
     assert done.returncode == 0, done.stderr
