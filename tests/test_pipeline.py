@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import gc
 import gzip
+import multiprocessing
 import os
 import signal
+import struct
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from multiprocessing.queues import SimpleQueue
 from pathlib import Path
 from typing import Any
 
@@ -279,6 +283,41 @@ def test_a_worker_killed_while_it_starts_ends_the_run_with_a_message_not_a_hang(
     runner.start()
     runner.join(timeout=60)
     assert not runner.is_alive(), "the parent hung on a worker that died while starting"
+    assert len(raised) == 1 and isinstance(raised[0], CleanerError), raised
+    assert "a worker process ended abruptly" in str(raised[0])
+
+
+class DiesSendingItsResult(BoomCleaner):
+    """In a worker, on "HALF": dies as a worker killed while sending a result would, with a
+    message half-written down the results pipe and the pipe's lock held."""
+
+    def clean_document(self, doc: Document) -> CleanResult:
+        if doc.text == "HALF" and multiprocessing.parent_process() is not None:
+            [results] = [o for o in gc.get_objects() if isinstance(o, SimpleQueue)]
+            results._wlock.acquire()
+            header = struct.pack("!i", 1_000_000)  # a message of 1 MB, of which 1 kB comes
+            os.write(results._writer.fileno(), header + b"x" * 1000)
+            os.kill(os.getpid(), signal.SIGKILL)
+        return super().clean_document(doc)
+
+
+def test_a_worker_killed_while_it_sends_a_result_ends_the_run_with_a_message_not_a_hang():
+    records = [Record("f.jsonl", i + 1, b'{"text": "fine"}') for i in range(400)]
+    records[300] = Record("f.jsonl", 301, b'{"text": "HALF"}')
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        dies = DiesSendingItsResult()
+        with WorkerPool(dies, 2) as workers:
+            try:
+                list(clean_stream(records, JsonlCodec(), dies, pool=workers, chunk_records=50))
+            except BaseException as e:
+                raised.append(e)
+
+    runner = threading.Thread(target=run, daemon=True)
+    runner.start()
+    runner.join(timeout=60)
+    assert not runner.is_alive(), "the parent hung on a result half sent"
     assert len(raised) == 1 and isinstance(raised[0], CleanerError), raised
     assert "a worker process ended abruptly" in str(raised[0])
 

@@ -229,12 +229,52 @@ class WorkerPool:
 
         try:
             for chunk, future in in_order(chunks, submit, self.max_inflight):
-                yield chunk, future.result()
+                yield chunk, self._result(future)
         except BrokenProcessPool:
             raise CleanerError(
                 "a worker process ended abruptly (killed, or out of memory); no partial "
                 "output was left. Run again (--resume keeps the files already finished)"
             ) from None
+
+    def _result(self, future: Future[R]) -> R:
+        """``future.result()``, or BrokenProcessPool once a worker has died in a way the
+        executor cannot see: killed while it sent a result, it leaves a message half-written
+        that the executor's reader waits on for ever (it then never looks at the dead), and the
+        lock on the results pipe held, so no other worker's result gets through either."""
+        dead_since: float | None = None
+        while True:
+            try:
+                return future.result(timeout=WATCH_SECONDS)
+            except TimeoutError:
+                if future.done():  # the task itself raised TimeoutError
+                    raise
+            if not self._a_worker_died():
+                dead_since = None
+            elif dead_since is None:
+                dead_since = time.monotonic()
+            elif time.monotonic() - dead_since >= WATCH_SECONDS:  # the executor did not notice
+                self._unjam()
+
+    def _a_worker_died(self) -> bool:
+        processes = getattr(self._executor, "_processes", None) or {}
+        return any(p.exitcode is not None for p in list(processes.values()))
+
+    def _unjam(self) -> None:
+        """End every worker and the parent's end of the results pipe: the executor's reader
+        then meets the pipe's end, marks the pool broken and fails what is pending."""
+        executor = self._executor
+        for process in list((getattr(executor, "_processes", None) or {}).values()):
+            with contextlib.suppress(OSError):
+                process.kill()
+        queue = getattr(executor, "_result_queue", None)
+        writer = getattr(queue, "_writer", None)
+        if writer is not None:
+            writer.close()
+
+
+#: How often a waiting parent looks whether a worker died unseen, and how long it then waits
+#: for the executor to notice before it ends the workers itself.
+WATCH_SECONDS = 1.0
 
 
 class _Cancellable(Protocol):
