@@ -23,7 +23,7 @@ pytest.importorskip("distributed")
 from distributed import Client, LocalCluster
 
 from cleaner.engine import Cleaner
-from cleaner.errors import InputError
+from cleaner.errors import InputError, OutputError
 from cleaner.io import FileJob, plan_files
 from cleaner.pipeline import Listeners, RunOptions, run
 from cleaner.pipeline.cluster import DaskPool
@@ -289,3 +289,22 @@ def test_an_in_place_fix_that_changes_nothing_leaves_the_file_alone(
         report, _ = _run(plan_files([clean], in_place=True), pool)
     assert report.documents_read == 2000
     assert clean.stat().st_mtime == 1_000_000 and not temps(tmp_path)
+
+
+def _limit_file_size(limit: int) -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+
+
+def test_a_worker_that_cannot_write_stops_the_run_naming_the_output(
+    tmp_path: Path, cluster: tuple[str, Client]
+) -> None:
+    address, client = cluster
+    sources = _shards(tmp_path / "in")[:2]
+    client.run(_limit_file_size, 50_000)  # writes past 50 kB fail with EFBIG on the workers
+    with DaskPool(Cleaner.load(), address) as pool, pytest.raises(OutputError) as stop:
+        _run(_plan(sources, tmp_path / "out"), pool)
+    assert str(stop.value).startswith(str(tmp_path / "out" / "shard-00.jsonl.gz"))
+    assert "cannot write the output" in str(stop.value) and "Nothing partial" in str(stop.value)
+    assert outputs(tmp_path / "out") == {} and not temps(tmp_path / "out")

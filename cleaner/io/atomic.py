@@ -19,7 +19,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from cleaner.errors import ConfigError, OutputError
 from cleaner.io import storage
@@ -29,6 +29,15 @@ from cleaner.io.formats import Compression
 TEMP_PREFIX = ".cleaner-tmp-"
 STDOUT = "-"
 _BUFFER = 1 << 20
+
+
+def write_failure(target: str, error: OSError) -> OutputError:
+    """What to say when writing ``target`` failed (ENOSPC, EFBIG, EIO) and nothing was left."""
+    return OutputError(
+        f"{target}: cannot write the output: {error.strerror or error}. Nothing partial was "
+        "left (an output that exists is complete); make room, then run again (--resume keeps "
+        "the files already finished)"
+    )
 
 
 def is_temp(path: str | Path) -> bool:
@@ -289,14 +298,9 @@ class AtomicOutput:
         except BrokenPipeError:
             raise
         except OSError as e:
-            reason = e.strerror or str(e)
             if self._temp is None:
-                raise OutputError(f"standard output: cannot write: {reason}") from e
-            raise OutputError(
-                f"{self.target}: cannot write the output: {reason}. Nothing partial was left "
-                "(an output that exists is complete); make room, then run again (--resume "
-                "keeps the files already finished)"
-            ) from e
+                raise OutputError(f"standard output: cannot write: {e.strerror or e}") from e
+            raise write_failure(self.target, e) from e
 
     def discard(self) -> None:
         """Leave the target as it was when the block ends (the temp file is removed)."""
@@ -351,27 +355,34 @@ def staged_name(target: str, token: str, index: int) -> str:
 
 @contextlib.contextmanager
 def staged_writer(
-    path: str, compression: Compression, *, durable: bool = True
+    path: str, compression: Compression, target: str, *, durable: bool = True
 ) -> Iterator[BinaryIO]:
     """``path`` written from its start, as a compressed stream, and made ``durable``
-    (fsynced) when the block ends; removed if the block fails. Another process publishes it
-    (``publish_staged``) or removes it (``remove_staged``). A part that is only copied into
-    another staged file need not be durable: the copy is."""
-    if storage.is_url(path):
-        fs, inner = storage.filesystem(path)
-        fs.makedirs(inner.rpartition("/")[0], exist_ok=True)
-        raw: BinaryIO = fs.open(inner, "wb")
-    else:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        raw = open(path, "wb", buffering=_BUFFER)  # noqa: SIM115 - closed or removed below
+    (fsynced) when the block ends; removed if the block fails, and a failure to write it
+    named as one to write ``target``. Another process publishes it (``publish_staged``) or
+    removes it (``remove_staged``). A part that is only copied into another staged file need
+    not be durable: the copy is."""
+    try:
+        if storage.is_url(path):
+            fs, inner = storage.filesystem(path)
+            fs.makedirs(inner.rpartition("/")[0], exist_ok=True)
+            raw: BinaryIO = fs.open(inner, "wb")
+        else:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            raw = open(path, "wb", buffering=_BUFFER)  # noqa: SIM115 - closed or removed below
+    except OSError as e:
+        raise write_failure(target, e) from None
     try:
         stream = open_compressed(raw, compression)
-        yield stream
-        stream.close()
-        if durable and not storage.is_url(path):
-            raw.flush()
-            os.fsync(raw.fileno())
-        raw.close()
+        yield cast(BinaryIO, _Writes(stream, target))
+        try:
+            stream.close()
+            if durable and not storage.is_url(path):
+                raw.flush()
+                os.fsync(raw.fileno())
+            raw.close()
+        except OSError as e:
+            raise write_failure(target, e) from None
     except BaseException:
         with contextlib.suppress(Exception):
             raw.close()
@@ -379,11 +390,33 @@ def staged_writer(
         raise
 
 
-def concatenate_staged(parts: Sequence[str], whole: str, compression: Compression) -> None:
+class _Writes:
+    """A stream whose write failures are named as failures to write ``target``."""
+
+    def __init__(self, stream: BinaryIO, target: str) -> None:
+        self._stream, self._target = stream, target
+
+    def write(self, data: bytes) -> int:
+        try:
+            return self._stream.write(data)
+        except OSError as e:
+            raise write_failure(self._target, e) from None
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+
+def concatenate_staged(
+    parts: Sequence[str], whole: str, compression: Compression, target: str
+) -> None:
     """Write the staged ``parts``, in order, into the staged file ``whole`` in
-    ``compression`` (local files with no compression are copied by the kernel)."""
+    ``compression``, for ``target`` (local files with no compression are copied by the
+    kernel)."""
     local = not any(storage.is_url(p) for p in (*parts, whole))
-    with staged_writer(whole, compression) as out:
+    with staged_writer(whole, compression, target) as out:
         for part in parts:
             with storage.open_file(part) if storage.is_url(part) else open(part, "rb") as src:
                 if local and compression == "none" and hasattr(os, "copy_file_range"):

@@ -35,6 +35,7 @@ from cleaner.io.atomic import (
     remove_staged,
     staged_name,
     staged_writer,
+    write_failure,
 )
 from cleaner.io.codecs import Codec
 from cleaner.io.formats import Compression
@@ -126,7 +127,8 @@ def clean_part(
             clean_into(lambda _: None)
         else:
             durable = part.count == 1  # else its copy into the whole file is
-            with staged_writer(part.staged, part.compression, durable=durable) as out:
+            target = str(part.job.target)
+            with staged_writer(part.staged, part.compression, target, durable=durable) as out:
                 clean_into(out.write)
     except InputError as e:
         return PartDone(BlockOutcome(b"", Report(), ()), nbytes, lines, e)
@@ -147,7 +149,10 @@ def assemble(
         for path in staged:
             remove_staged(path)
         return
-    concatenate_staged(staged, whole, compression)
+    try:
+        concatenate_staged(staged, whole, compression, target)
+    except OSError as e:  # reading a staged part back
+        raise write_failure(target, e) from None
     publish_staged(whole, target)
     for path in staged:
         remove_staged(path)
