@@ -3,6 +3,7 @@ engine agrees with the cleaner. Behaviour only, never timing (speed lives in ben
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import json
 import sys
@@ -120,7 +121,10 @@ def test_the_throughput_harness_runs_every_stage_and_compares_their_outputs(
 ) -> None:
     path = tmp_path / "c.jsonl"
     records, _ = write_corpus(path, 300_000, seed=3)
-    report = benchmark(path, list(STAGES), jobs=2, repeat=1, out_dir=tmp_path)
+    # The Dask stage runs where `cleaner[dask]` is installed (CI installs it).
+    with_dask = importlib.util.find_spec("distributed") is not None
+    stages = [s for s in STAGES if with_dask or s != "cli-dask"]
+    report = benchmark(path, stages, jobs=2, repeat=1, out_dir=tmp_path)
     assert report["records"] == records
     assert report["identical"], report["differences"]
     for stage, result in report["stages"].items():
@@ -131,7 +135,7 @@ def test_the_throughput_harness_runs_every_stage_and_compares_their_outputs(
         "cli_jN_speedup_over_j1",
         "naive_time_over_cli_j1_time",
         "hostpacks_time_over_cli_j1_time",
-        "dask_time_over_cli_jN_time",
+        *(["dask_time_over_cli_jN_time"] if with_dask else []),
     }
     assert not list(tmp_path.glob("*.out.jsonl"))  # outputs are removed unless kept
 
