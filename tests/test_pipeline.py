@@ -267,22 +267,27 @@ class DiesInWorkers(BoomCleaner):
         return (_after, (_Killer(), b"x" * 4_000_000))
 
 
-def test_a_worker_killed_while_it_starts_ends_the_run_with_a_message_not_a_hang() -> None:
-    records = [Record("f.jsonl", i + 1, b'{"text": "fine"}') for i in range(400)]
+def _raised_on_workers(cleaner: BoomCleaner, records: list[Record]) -> list[BaseException]:
+    """What cleaning ``records`` on 2 workers raised; fails if it has not ended in 60 s."""
     raised: list[BaseException] = []
 
     def run() -> None:
-        dies = DiesInWorkers()
-        with WorkerPool(dies, 2) as workers:
+        with WorkerPool(cleaner, 2) as workers:
             try:
-                list(clean_stream(records, JsonlCodec(), dies, pool=workers, chunk_records=50))
+                list(clean_stream(records, JsonlCodec(), cleaner, pool=workers, chunk_records=50))
             except BaseException as e:
                 raised.append(e)
 
     runner = threading.Thread(target=run, daemon=True)
     runner.start()
     runner.join(timeout=60)
-    assert not runner.is_alive(), "the parent hung on a worker that died while starting"
+    assert not runner.is_alive(), "the parent hung"
+    return raised
+
+
+def test_a_worker_killed_while_it_starts_ends_the_run_with_a_message_not_a_hang() -> None:
+    records = [Record("f.jsonl", i + 1, b'{"text": "fine"}') for i in range(400)]
+    raised = _raised_on_workers(DiesInWorkers(), records)
     assert len(raised) == 1 and isinstance(raised[0], CleanerError), raised
     assert "a worker process ended abruptly" in str(raised[0])
 
@@ -304,20 +309,7 @@ class DiesSendingItsResult(BoomCleaner):
 def test_a_worker_killed_while_it_sends_a_result_ends_the_run_with_a_message_not_a_hang():
     records = [Record("f.jsonl", i + 1, b'{"text": "fine"}') for i in range(400)]
     records[300] = Record("f.jsonl", 301, b'{"text": "HALF"}')
-    raised: list[BaseException] = []
-
-    def run() -> None:
-        dies = DiesSendingItsResult()
-        with WorkerPool(dies, 2) as workers:
-            try:
-                list(clean_stream(records, JsonlCodec(), dies, pool=workers, chunk_records=50))
-            except BaseException as e:
-                raised.append(e)
-
-    runner = threading.Thread(target=run, daemon=True)
-    runner.start()
-    runner.join(timeout=60)
-    assert not runner.is_alive(), "the parent hung on a result half sent"
+    raised = _raised_on_workers(DiesSendingItsResult(), records)
     assert len(raised) == 1 and isinstance(raised[0], CleanerError), raised
     assert "a worker process ended abruptly" in str(raised[0])
 

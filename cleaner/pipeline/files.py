@@ -27,7 +27,14 @@ from cleaner.io.ranges import line_ranges, read_range
 from cleaner.io.readers import Record, display_name, read_blocks
 from cleaner.pipeline.options import Listeners, RunOptions
 from cleaner.pipeline.parts import splittable
-from cleaner.pipeline.records import BlockOutcome, Outcome, clean_block, clean_stream, shifted
+from cleaner.pipeline.records import (
+    BlockOutcome,
+    Outcome,
+    clean_block,
+    clean_blocks,
+    clean_stream,
+    shifted,
+)
 from cleaner.pipeline.staged import StagedRun, StagingPool, stageable
 from cleaner.pipeline.workers import Pool, SupportsClean, WorkerPool, ordered
 from cleaner.report import Report
@@ -62,12 +69,9 @@ def run_files(
                 total.files_skipped += 1
             else:
                 todo.append(job)
-        if pool is None or not pool.writes_outputs:
-            for job in todo:
-                total.merge(run.clean(job))
-            return total
         # Runs of files the workers write themselves, in input order between the others.
-        for by_workers, jobs in itertools.groupby(todo, key=stageable):
+        by_pool = pool is not None and pool.writes_outputs
+        for by_workers, jobs in itertools.groupby(todo, key=lambda j: by_pool and stageable(j)):
             if by_workers:
                 for report in run.staged(cast(StagingPool, pool)).run(list(jobs)):
                     total.merge(report)
@@ -252,16 +256,9 @@ def _clean_range(
     size: int,
 ) -> tuple[BlockOutcome, int, int]:
     """A byte range cleaned where it is read: (what became of it, bytes, lines read)."""
-    report = Report()
     kept: list[bytes] = []
-    told: list[Outcome] = []
-    nbytes = lines = 0
-    for block in read_range(path, *byte_range, size):
-        done = clean_block(cleaner, block, codec, with_changed)
-        report.merge(done.report)
-        kept.append(done.data)
-        told.extend(done.outcomes)
-        nbytes += len(block.data)
-        lines += block.data.count(b"\n")
-    data, outcomes = b"".join(kept), tuple(told)
-    return BlockOutcome(data, report, outcomes), nbytes, lines
+    blocks = read_range(path, *byte_range, size)
+    report, outcomes, nbytes, lines = clean_blocks(
+        cleaner, blocks, codec, with_changed, kept.append
+    )
+    return BlockOutcome(b"".join(kept), report, outcomes), nbytes, lines

@@ -160,6 +160,28 @@ def clean_block(
     return BlockOutcome(b"".join(kept), report, tuple(told))
 
 
+def clean_blocks(
+    cleaner: SupportsClean,
+    blocks: Iterable[Block],
+    codec: Codec[Record],
+    with_changed: bool,
+    write: Callable[[bytes], object],
+) -> tuple[Report, tuple[Outcome, ...], int, int]:
+    """Clean blocks one after another where they are read, handing each one's bytes to
+    ``write``: (their report, the outcomes to tell, bytes and lines read)."""
+    report = Report()
+    told: list[Outcome] = []
+    nbytes = lines = 0
+    for block in blocks:
+        done = clean_block(cleaner, block, codec, with_changed)
+        report.merge(done.report)
+        told.extend(done.outcomes)
+        write(done.data)
+        nbytes += len(block.data)
+        lines += block.data.count(b"\n")
+    return report, tuple(told), nbytes, lines
+
+
 def check_on_error(on_error: str) -> None:
     if on_error not in ON_ERROR:
         raise ConfigError(f"on_error must be one of {', '.join(ON_ERROR)}, got {on_error!r}")

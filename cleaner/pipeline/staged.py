@@ -20,6 +20,7 @@ every staged file is removed.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -41,9 +42,9 @@ from cleaner.io.codecs import Codec
 from cleaner.io.formats import Compression
 from cleaner.io.plan import FileJob
 from cleaner.io.ranges import line_ranges, read_range
-from cleaner.io.readers import Block, Record, display_name, read_blocks
+from cleaner.io.readers import Record, display_name, read_blocks
 from cleaner.pipeline.parts import splittable
-from cleaner.pipeline.records import BlockOutcome, Outcome, clean_block, shifted
+from cleaner.pipeline.records import BlockOutcome, Outcome, clean_blocks, shifted
 from cleaner.pipeline.workers import SupportsClean
 from cleaner.report import Report
 
@@ -102,37 +103,25 @@ class PartDone:
 def clean_part(
     cleaner: SupportsClean, part: Part, codec: Codec[Record], with_changed: bool, size: int
 ) -> PartDone:
-    """Read, clean and stage one part, on a worker."""
-    report = Report()
-    told: list[Outcome] = []
-    nbytes = lines = 0
-
-    def blocks() -> Iterator[Block]:
-        if part.span is None:
-            return read_blocks(part.job.source, part.job.input_format, size)
-        return read_range(part.job.source, *part.span, size)
-
-    def clean_into(write: Callable[[bytes], object]) -> None:
-        nonlocal nbytes, lines
-        for block in blocks():
-            done = clean_block(cleaner, block, codec, with_changed)
-            report.merge(done.report)
-            told.extend(done.outcomes)
-            write(done.data)
-            nbytes += len(block.data)
-            lines += block.data.count(b"\n")
-
+    """Read, clean and stage one part, on a worker (a part that fails counts nothing: its
+    file is an error of the report)."""
+    if part.span is None:
+        blocks = read_blocks(part.job.source, part.job.input_format, size)
+    else:
+        blocks = read_range(part.job.source, *part.span, size)
     try:
         if part.staged is None:
-            clean_into(lambda _: None)
+            report, told, nbytes, lines = clean_blocks(cleaner, blocks, codec, with_changed, len)
         else:
             durable = part.count == 1  # else its copy into the whole file is
             target = str(part.job.target)
             with staged_writer(part.staged, part.compression, target, durable=durable) as out:
-                clean_into(out.write)
+                report, told, nbytes, lines = clean_blocks(
+                    cleaner, blocks, codec, with_changed, out.write
+                )
     except InputError as e:
-        return PartDone(BlockOutcome(b"", Report(), ()), nbytes, lines, e)
-    return PartDone(BlockOutcome(b"", report, tuple(told)), nbytes, lines)
+        return PartDone(BlockOutcome(b"", Report(), ()), 0, 0, e)
+    return PartDone(BlockOutcome(b"", report, told), nbytes, lines)
 
 
 def assemble(
@@ -228,16 +217,13 @@ class StagedRun:
 
         file = _File()
         try:
-            for part in parts():
-                submit(part)
-                while len(pending) >= inflight:
+            for part in itertools.chain(parts(), [None]):  # None: no more parts, take the rest
+                if part is not None:
+                    submit(part)
+                while pending and (part is None or len(pending) >= inflight):
                     if (report := self._take(pending.popleft(), file)) is not None:
                         yield report
                         file = _File()
-            while pending:
-                if (report := self._take(pending.popleft(), file)) is not None:
-                    yield report
-                    file = _File()
         except BaseException as e:
             self._stop(pending, settle=not isinstance(e, KeyboardInterrupt))
             raise

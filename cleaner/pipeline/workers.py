@@ -255,18 +255,20 @@ class WorkerPool:
             elif time.monotonic() - dead_since >= WATCH_SECONDS:  # the executor did not notice
                 self._unjam()
 
+    def _processes(self) -> list[Any]:
+        """The executor's worker processes (its own table: it does not publish one)."""
+        return list((getattr(self._executor, "_processes", None) or {}).values())
+
     def _a_worker_died(self) -> bool:
-        processes = getattr(self._executor, "_processes", None) or {}
-        return any(p.exitcode is not None for p in list(processes.values()))
+        return any(p.exitcode is not None for p in self._processes())
 
     def _unjam(self) -> None:
         """End every worker and the parent's end of the results pipe: the executor's reader
         then meets the pipe's end, marks the pool broken and fails what is pending."""
-        executor = self._executor
-        for process in list((getattr(executor, "_processes", None) or {}).values()):
+        for process in self._processes():
             with contextlib.suppress(OSError):
                 process.kill()
-        queue = getattr(executor, "_result_queue", None)
+        queue = getattr(self._executor, "_result_queue", None)
         writer = getattr(queue, "_writer", None)
         if writer is not None:
             writer.close()
