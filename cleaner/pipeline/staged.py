@@ -110,8 +110,10 @@ def clean_part(
     else:
         blocks = read_range(part.job.source, *part.span, size)
     try:
-        if part.staged is None:
-            report, told, nbytes, lines = clean_blocks(cleaner, blocks, codec, with_changed, len)
+        if part.staged is None:  # nothing is written: the cleaned bytes are dropped
+            report, told, nbytes, lines = clean_blocks(
+                cleaner, blocks, codec, with_changed, lambda _: None
+            )
         else:
             durable = part.count == 1  # else its copy into the whole file is
             target = str(part.job.target)
