@@ -593,6 +593,39 @@ def test_a_signal_mid_write_leaves_no_file(tmp_path: Path, signum: int) -> None:
         assert code == 128 + signal.SIGTERM
 
 
+FINALISER_WRITER = """
+import os, signal, sys, time
+from cleaner.io import AtomicOutput
+
+class SignalledWhileFinalised:
+    def __del__(self):
+        os.kill(os.getpid(), signal.SIGTERM)
+        for _ in range(10_000):  # the handler runs here, inside the finaliser
+            pass
+
+with AtomicOutput(sys.argv[1]) as out:
+    out.write(b'{"text": "x"}\\n')
+    SignalledWhileFinalised()  # dropped at once: its __del__ runs now
+    time.sleep(20)
+    print("ran on after the signal", flush=True)
+"""
+
+
+def test_a_signal_during_a_finaliser_still_stops_the_write(tmp_path: Path) -> None:
+    # Python swallows what a __del__ raises: the signal must not be lost with it.
+    target = tmp_path / "out.jsonl"
+    child = subprocess.run(
+        [sys.executable, "-c", FINALISER_WRITER, str(target)],
+        capture_output=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert child.returncode == 128 + signal.SIGTERM, child.stderr.decode()
+    assert b"ran on" not in child.stdout
+    assert b"Traceback" not in child.stderr, child.stderr.decode()
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_temp_files_are_never_taken_for_outputs_or_inputs(tmp_path: Path) -> None:
     temp = tmp_path / f"{TEMP_PREFIX}1234-a.jsonl"
     temp.write_bytes(b"{}\n")

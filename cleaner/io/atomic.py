@@ -120,8 +120,27 @@ class _SignalGuard:
                 self._saved.clear()
 
 
+_REDELIVER_SECONDS = 0.01
+
+
 def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
+    if _in_finaliser(frame):
+        # Python swallows what a __del__ raises: deliver the signal again shortly (from
+        # another thread: raising it here would run this handler again at once), to be
+        # raised once the finaliser has returned.
+        again = threading.Timer(_REDELIVER_SECONDS, os.kill, (os.getpid(), signum))
+        again.daemon = True
+        again.start()
+        return
     raise SystemExit(128 + signum)
+
+
+def _in_finaliser(frame: FrameType | None) -> bool:
+    while frame is not None:
+        if frame.f_code.co_name == "__del__":
+            return True
+        frame = frame.f_back
+    return False
 
 
 _GUARD = _SignalGuard()
