@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 import regex
 from rapidfuzz import fuzz
 
-from cleaner.compile import Activation, CompiledPack, CompiledSignature, RuleSet
+from cleaner.compile import Activation, CompiledPack, CompiledSignature, Look, RuleSet
 from cleaner.engine import Cleaner
 from cleaner.matchers import PhraseMatcher
 from cleaner.rulespec import RuleSpec
@@ -203,10 +203,15 @@ class NaiveRuleSet:
         self._tables: dict[tuple[int, ...], NaiveTable] = {}
 
     def first_look(
-        self, url: str | None, doc: DocView, before: Activation | None = None
-    ) -> tuple[list[tuple[object, None]], Activation]:
+        self,
+        url: str | None,
+        doc: DocView,
+        before: Look | None = None,
+        edits: Sequence[Span] = (),
+    ) -> Look:
+        # Every pass looks at the whole text again: the edits are not needed.
         host = self.host(url)
-        earlier = before.packs if before else ()
+        earlier = before.activation.packs if before else ()
         packs = tuple(
             i
             for i, p in enumerate(self.packs)
@@ -214,7 +219,7 @@ class NaiveRuleSet:
             or p.applies_to(host)
             or any(self._holds(sig, doc) for sig in p.signatures)
         )
-        return self.table(packs).candidates(doc), Activation(packs)
+        return Look(self.table(packs).candidates(doc), Activation(packs))
 
     def table(self, packs: tuple[int, ...]) -> NaiveTable:
         if packs not in self._tables:

@@ -21,10 +21,15 @@ from cleaner.errors import ConfigError
 from cleaner.hosts import domain, host_of, within
 from cleaner.matchers import MATCHERS, Matcher
 from cleaner.rulespec import PackSpec, RuleSpec, Signature
+from cleaner.spans import Edits
+from cleaner.types import Span
 from cleaner.view import DocView, find_all
 
 #: A rule to try on a document, with where its literals start there (None: it has none).
 Candidate = tuple[Matcher, "list[int] | None"]
+
+#: Where a literal occurs in a text: (literal index, start, end).
+Occurrence = tuple[int, int, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +75,22 @@ class Prefilter:
     def scan(self, text: str) -> tuple[list[tuple[int, list[int] | None]], dict[int, list[int]]]:
         """The rules that may match ``text`` (by index, in order), each with where its literals
         start (None for a rule without literals); and where each signature's literals start."""
+        return self.hits(self._literals.occurrences(text))
+
+    def occurrences(
+        self, text: str, before: list[Occurrence] | None = None, edits: Edits | None = None
+    ) -> list[Occurrence]:
+        """Every occurrence of a rule's or signature's literal in ``text`` (see ``_Literals``)."""
+        return self._literals.occurrences(text, before, edits)
+
+    def hits(
+        self, occurrences: Iterable[Occurrence]
+    ) -> tuple[list[tuple[int, list[int] | None]], dict[int, list[int]]]:
+        """What ``scan`` tells, from occurrences found before."""
         hits: defaultdict[int, list[int]] = defaultdict(list)
-        for owners, start in self._literals.occurrences(text):
-            for i in owners:
+        owners_of = self._literals.owners
+        for literal, start, _ in occurrences:
+            for i in owners_of[literal]:
                 hits[i].append(start)
         count = len(self.ids)
         found = sorted({*(i for i in hits if i < count), *self.always})
@@ -92,6 +110,7 @@ class _Literals:
             owners[literal].add(index)
         self.literals = list(owners)
         self.owners = [frozenset(indexes) for indexes in owners.values()]
+        self.longest = max(map(len, self.literals), default=1)
         # A DFA: several times faster than the default NFA on news text, for a few kB of memory.
         self._automaton = (
             AhoCorasick(self.literals, implementation=Implementation.DFA)
@@ -99,12 +118,32 @@ class _Literals:
             else None
         )
 
-    def occurrences(self, text: str) -> list[tuple[frozenset[int], int]]:
-        """(owners, start offset) of every occurrence, overlapping ones included."""
+    def occurrences(
+        self, text: str, before: list[Occurrence] | None = None, edits: Edits | None = None
+    ) -> list[Occurrence]:
+        """(literal index, start, end) of every occurrence, overlapping ones included.
+
+        Given ``before``, the occurrences in the text that ``edits`` turned into ``text``, only
+        the text near the edits is searched again: an occurrence elsewhere is an old one, moved.
+        """
+        if before is None or edits is None:
+            return self._search(text)
+        found = []
+        for i, start, end in before:
+            at = edits.moved(start, end)
+            if at is not None:
+                found.append((i, at, at + end - start))
+        for lo, hi in edits.around_images(self.longest - 1, len(text)):
+            for i, start, end in self._search(text[lo:hi]):
+                if edits.is_new(lo + start, lo + end):
+                    found.append((i, lo + start, lo + end))
+        return found
+
+    def _search(self, text: str) -> list[Occurrence]:
         if self._automaton is None:
             return [
-                (owners, at)
-                for literal, owners in zip(self.literals, self.owners, strict=True)
+                (i, at, at + len(literal))
+                for i, literal in enumerate(self.literals)
                 for at in find_all(text, literal)
             ]
         try:
@@ -114,7 +153,7 @@ class _Literals:
             # holds one, so each may become "?" without moving an offset or losing a match.
             text = text.encode("utf-8", "replace").decode("utf-8")
             found = self._automaton.find_matches_as_indexes(text, overlapping=True)
-        return [(self.owners[i], start) for i, start, _ in found]
+        return found
 
 
 class RuleTable:
@@ -139,11 +178,12 @@ class RuleTable:
         return [(self.rules[i], starts) for i, starts in found]
 
     def first_look(
-        self, doc: DocView, by_host: Iterable[int]
+        self, doc: DocView, by_host: Iterable[int], occurrences: list[Occurrence]
     ) -> tuple[set[int], list[Candidate], list[str]]:
-        """One scan: the packs whose signature ``doc`` holds, the candidate rules of those and
-        of the packs ``by_host``, and the signature checks that ran out of time."""
-        found, signature_hits = self.prefilter.scan(doc.text)
+        """From one scan's ``occurrences``: the packs whose signature ``doc`` holds, the
+        candidate rules of those and of the packs ``by_host``, and the signature checks that
+        ran out of time."""
+        found, signature_hits = self.prefilter.hits(occurrences)
         applying = set(by_host)
         detected: set[int] = set()
         timed_out: list[str] = []
@@ -176,6 +216,17 @@ class Activation:
     @property
     def packs(self) -> tuple[int, ...]:
         return tuple(sorted({*self.by_host, *self.detected})) if self.detected else self.by_host
+
+
+@dataclass(frozen=True, slots=True)
+class Look:
+    """What the prefilter scan of one pass tells of a document: the rules to try, with where
+    their literals start, and why its packs apply. The next pass's scan starts from its
+    literal occurrences."""
+
+    candidates: list[Candidate]
+    activation: Activation
+    occurrences: list[Occurrence] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,28 +277,41 @@ class RuleSet:
         return host
 
     def first_look(
-        self, url: str | None, doc: DocView, before: Activation | None = None
-    ) -> tuple[list[Candidate], Activation]:
+        self,
+        url: str | None,
+        doc: DocView,
+        before: Look | None = None,
+        edits: Sequence[Span] = (),
+    ) -> Look:
         """The rules to try in this pass on a document, of the packs that apply to it (its
         host's, and those whose signature its text holds), and how the packs were chosen.
         One prefilter scan serves both: a document without a signature pays nothing.
 
-        ``before`` is the activation of an earlier pass: its packs still apply, and a removal
-        may have brought another pack's signature into reach (a footer now among the last
-        lines), so the packs not yet detected are looked for again."""
+        ``before`` is the look of the previous pass, whose ``edits`` made this text: its packs
+        still apply, and only the text near the edits is scanned again. A removal may have
+        brought another pack's signature into reach (a footer now among the last lines), so
+        the packs not yet detected are looked for again."""
         reach = self._reach(self.host(url))
+        table = reach.wide or self.table(reach.applying)
+        occurrences = table.prefilter.occurrences(
+            doc.text, before.occurrences if before else None, Edits(edits) if before else None
+        )
         if reach.wide is None:
-            return self.table(reach.applying).candidates(doc), Activation(reach.applying)
-        known = before.detected if before else ()
-        detected, first, timed_out = reach.wide.first_look(doc, (*reach.applying, *known))
+            found, _ = table.prefilter.hits(occurrences)
+            candidates = [(table.rules[i], starts) for i, starts in found]
+            return Look(candidates, Activation(reach.applying), occurrences)
+        known = before.activation.detected if before else ()
+        detected, first, timed_out = reach.wide.first_look(
+            doc, (*reach.applying, *known), occurrences
+        )
         activation = Activation(
             reach.applying, tuple(sorted({*known, *detected})), tuple(timed_out)
         )
-        return first, activation
+        return Look(first, activation, occurrences)
 
     def activation(self, url: str | None, doc: DocView) -> Activation:
         """Which packs apply to a document, and why."""
-        return self.first_look(url, doc)[1]
+        return self.first_look(url, doc).activation
 
     def table_for_host(self, host: str | None) -> RuleTable:
         """The packs that ``host`` names, whatever the text holds."""

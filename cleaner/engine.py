@@ -103,14 +103,15 @@ class Cleaner:
         # stays (a removal cannot take a document out of a site's reach), and a removal can
         # bring a signature into reach, so every pass looks again.
         view = DocView(text, doc.title, self._time_limit(text), memo)
-        candidates, activation = self.ruleset.first_look(doc.url, view)
-        timed_out = list(activation.timed_out)
+        look = self.ruleset.first_look(doc.url, view)
+        timed_out = list(look.activation.timed_out)
+        found: list[Span] = []
         for n in range(MAX_PASSES):
             if n:
                 view = DocView(text, doc.title, self._time_limit(text), memo)
-                candidates, activation = self.ruleset.first_look(doc.url, view, activation)
-                timed_out.extend(t for t in activation.timed_out if t not in timed_out)
-            found, held_now, timed_now = self._one_pass(view, candidates)
+                look = self.ruleset.first_look(doc.url, view, look, found)
+                timed_out.extend(t for t in look.activation.timed_out if t not in timed_out)
+            found, held_now, timed_now = self._one_pass(view, look.candidates)
             held.extend(lift(spans, held_now, text) if spans else held_now)
             timed_out.extend(t for t in timed_now if t not in timed_out)
             if not found:

@@ -34,6 +34,51 @@ def apply_spans(text: str, spans: Iterable[Span]) -> str:
     return "".join(out)
 
 
+class Edits:
+    """Applied spans seen from the text they produced: which parts of it are old text,
+    moved, and which are new (the images of the replacements).
+
+    What a scan of the old text found in its untouched parts holds, moved, for the new one;
+    only the neighbourhood of the images needs a new look.
+    """
+
+    def __init__(self, spans: Sequence[Span]) -> None:
+        # Spans are sorted and do not overlap: their ends are sorted too.
+        self.ends = [s.end for s in spans]
+        self.starts = [s.start for s in spans]
+        self.shifts = [0]  # shifts[i]: how far old text after the first i spans moved
+        self.images: list[tuple[int, int]] = []
+        for span in spans:
+            at = span.start + self.shifts[-1]
+            self.images.append((at, at + len(span.replacement)))
+            self.shifts.append(self.shifts[-1] + len(span.replacement) - (span.end - span.start))
+        self._image_ends = [q for _, q in self.images]
+
+    def moved(self, start: int, end: int) -> int | None:
+        """Where old text ``[start, end)`` starts in the new text; None if an edit touched it."""
+        before = bisect_right(self.ends, start)  # spans that end at or before it
+        if before < len(self.starts) and self.starts[before] < end:
+            return None
+        return start + self.shifts[before]
+
+    def is_new(self, start: int, end: int) -> bool:
+        """Whether new text ``[start, end)`` is not wholly inside old text: it overlaps an image
+        or straddles the place of a deletion."""
+        after = bisect_right(self._image_ends, start)  # images that end at or before it
+        return after < len(self.images) and self.images[after][0] < end
+
+    def around_images(self, reach: int, length: int) -> list[tuple[int, int]]:
+        """The new text within ``reach`` characters of an image, as merged ranges."""
+        ranges: list[tuple[int, int]] = []
+        for p, q in self.images:
+            lo, hi = max(0, p - reach), min(length, q + reach)
+            if ranges and lo <= ranges[-1][1]:
+                ranges[-1] = (ranges[-1][0], max(ranges[-1][1], hi))
+            else:
+                ranges.append((lo, hi))
+        return ranges
+
+
 def resolve(text: str, spans: Iterable[Span]) -> list[Span]:
     """Sort, de-overlap and tidy raw spans into the edits that are applied and reported."""
     ordered = _without_overlaps(spans)

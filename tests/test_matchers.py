@@ -15,6 +15,8 @@ from cleaner.matchers import (
     _without_site_suffix,
 )
 from cleaner.rulespec import RuleSpec
+from cleaner.spans import Edits, apply_spans, resolve
+from cleaner.types import Span
 from cleaner.view import LINE_SPACE, DocView, normalise
 
 # Text that looks like headlines and credits, with the characters the shortcuts care about.
@@ -56,7 +58,9 @@ _literals = st.lists(st.text(st.sampled_from("abAB -é"), min_size=1, max_size=4
 def test_literal_search_finds_every_occurrence_overlaps_included(literals, text):
     # Up to _Literals.FEW literals are found with str.find, more with the automaton.
     automaton = _Literals((lit, i) for i, lit in enumerate(literals))
-    found = {(owner, start) for owners, start in automaton.occurrences(text) for owner in owners}
+    occurrences = automaton.occurrences(text)
+    assert all(text[start:end] == automaton.literals[i] for i, start, end in occurrences)
+    found = {(owner, start) for i, start, _ in occurrences for owner in automaton.owners[i]}
     expected = {
         (i, at)
         for i, lit in enumerate(literals)
@@ -88,3 +92,17 @@ def test_repeated_title_length_bands_only_skip_lines_that_cannot_match(head, tit
                 forms = _title_forms(line)
                 expected = (matcher._matches(forms, first), matcher._matches(forms, titles))
                 assert matcher._verdict(line, first, titles, bands) == expected
+
+
+@given(_literals, st.text(st.sampled_from("abAB -é"), max_size=80), st.data())
+def test_searching_only_near_the_edits_finds_what_a_full_search_finds(literals, text, data):
+    automaton = _Literals((lit, i) for i, lit in enumerate(literals))
+    raw = []
+    for _ in range(data.draw(st.integers(0, 4))):
+        start = data.draw(st.integers(0, len(text)))
+        end = data.draw(st.integers(start, min(len(text), start + 8)))
+        raw.append(Span(start, end, "r", data.draw(st.sampled_from(["", " ", "a", "bA", "-é"]))))
+    spans = resolve(text, raw)
+    new = apply_spans(text, spans)
+    rescanned = automaton.occurrences(new, automaton.occurrences(text), Edits(spans))
+    assert sorted(rescanned) == sorted(automaton.occurrences(new))

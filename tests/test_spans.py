@@ -7,7 +7,7 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cleaner.spans import apply_spans, resolve
+from cleaner.spans import Edits, apply_spans, resolve
 from cleaner.types import Span
 
 
@@ -167,3 +167,49 @@ def test_composed_spans_do_what_two_passes_do(case, data):
     second = resolve(middle, raw2)
     both = compose(first, second, middle)
     assert apply_spans(text, both) == apply_spans(middle, second)
+
+
+# --- edits seen from the text they produced -----------------------------------------------------
+
+
+def test_old_text_untouched_by_an_edit_moves_by_what_the_edits_before_it_changed():
+    # "one two three four" -> "one 2 three four": "three" moved back by two.
+    edits = Edits([Span(4, 7, "r", "2")])
+    assert edits.moved(0, 3) == 0
+    assert edits.moved(8, 13) == 6
+    assert edits.moved(5, 10) is None  # the edit changed part of it
+
+
+def test_old_text_next_to_a_deletion_is_still_old_text():
+    edits = Edits([Span(3, 6, "r")])  # "abcXYZdef" -> "abcdef"
+    assert edits.moved(0, 3) == 0
+    assert edits.moved(6, 9) == 3
+    assert edits.moved(2, 7) is None
+
+
+def test_new_text_is_what_crosses_a_replacement_or_a_deletion_point():
+    edits = Edits([Span(3, 6, "r"), Span(8, 9, "r", "xy")])  # "abcXYZdeFgh" -> "abcdexygh"
+    assert edits.images == [(3, 3), (5, 7)]
+    assert not edits.is_new(0, 3)
+    assert not edits.is_new(3, 5)
+    assert edits.is_new(2, 4)  # "cd", which the deletion brought together
+    assert edits.is_new(6, 7)
+    assert not edits.is_new(7, 9)
+
+
+def test_the_windows_around_edits_merge_where_they_meet():
+    edits = Edits([Span(10, 12, "r"), Span(14, 15, "r"), Span(40, 41, "r", "x")])
+    assert edits.images == [(10, 10), (12, 12), (37, 38)]
+    assert edits.around_images(3, 40) == [(7, 15), (34, 40)]
+
+
+@given(text_and_spans(), st.integers(0, 6))
+def test_moved_old_text_reads_the_same_in_the_new_text(case, width):
+    text, raw = case
+    spans = resolve(text, raw)
+    edits, new = Edits(spans), apply_spans(text, spans)
+    for start in range(len(text) - width + 1):
+        at = edits.moved(start, start + width)
+        if at is not None:
+            assert new[at : at + width] == text[start : start + width]
+            assert not edits.is_new(at, at + width)
