@@ -72,11 +72,6 @@ class Prefilter:
             )
         )
 
-    def scan(self, text: str) -> tuple[list[tuple[int, list[int] | None]], dict[int, list[int]]]:
-        """The rules that may match ``text`` (by index, in order), each with where its literals
-        start (None for a rule without literals); and where each signature's literals start."""
-        return self.hits(self._literals.occurrences(text))
-
     def occurrences(
         self, text: str, before: list[Occurrence] | None = None, edits: Edits | None = None
     ) -> list[Occurrence]:
@@ -86,7 +81,9 @@ class Prefilter:
     def hits(
         self, occurrences: Iterable[Occurrence]
     ) -> tuple[list[tuple[int, list[int] | None]], dict[int, list[int]]]:
-        """What ``scan`` tells, from occurrences found before."""
+        """From the ``occurrences`` in a text: the rules that may match it (by index, in
+        order), each with where its literals start (None for a rule without literals); and
+        where each signature's literals start."""
         hits: defaultdict[int, list[int]] = defaultdict(list)
         owners_of = self._literals.owners
         for literal, start, _ in occurrences:
@@ -172,9 +169,14 @@ class RuleTable:
         self.signatures = tuple((i, s) for i, p in packs if i in shown for s in p.signatures)
         self.prefilter = Prefilter(self.rules, [s.literals for _, s in self.signatures])
 
-    def candidates(self, doc: DocView) -> list[Candidate]:
-        """The rules that may match ``doc``, in order, with where their literals start."""
-        found, _ = self.prefilter.scan(doc.text)
+    def candidates(
+        self, doc: DocView, occurrences: list[Occurrence] | None = None
+    ) -> list[Candidate]:
+        """The rules that may match ``doc``, in order, with where their literals start; from
+        its literal ``occurrences`` where they are known."""
+        if occurrences is None:
+            occurrences = self.prefilter.occurrences(doc.text)
+        found, _ = self.prefilter.hits(occurrences)
         return [(self.rules[i], starts) for i, starts in found]
 
     def first_look(
@@ -297,9 +299,7 @@ class RuleSet:
             doc.text, before.occurrences if before else None, Edits(edits) if before else None
         )
         if reach.wide is None:
-            found, _ = table.prefilter.hits(occurrences)
-            candidates = [(table.rules[i], starts) for i, starts in found]
-            return Look(candidates, Activation(reach.applying), occurrences)
+            return Look(table.candidates(doc, occurrences), Activation(reach.applying), occurrences)
         known = before.activation.detected if before else ()
         detected, first, timed_out = reach.wide.first_look(
             doc, (*reach.applying, *known), occurrences
