@@ -146,6 +146,17 @@ def _in_finaliser(frame: FrameType | None) -> bool:
 _GUARD = _SignalGuard()
 
 
+@contextlib.contextmanager
+def signals_as_exit() -> Iterator[None]:
+    """Termination signals raise ``SystemExit`` within the block (see ``_SignalGuard``): for
+    a process whose workers hold its temp files, so that it can remove them."""
+    _GUARD.enter()
+    try:
+        yield
+    finally:
+        _GUARD.exit()
+
+
 class TempFile:
     """A temp file beside ``final``: ``commit`` renames it into place, ``abort`` removes it.
 

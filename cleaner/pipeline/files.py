@@ -1,8 +1,10 @@
 """Whole files: planned jobs in, outputs written atomically, rejects set aside, one report.
 
 A line file is read in blocks of whole lines, and a block is split, cleaned and counted where
-it lands (see ``records.clean_block``), which sends back the bytes to write, its counts and
-only the outcomes someone listens for; the parent moves bytes, whatever the core count.
+it lands (see ``records.clean_block``). With workers, each one reads, cleans and writes its own
+parts of a file (``cleaner.pipeline.staged``) and sends back only counts and the outcomes
+someone listens for, so no corpus bytes pass through pipes; in process, the same blocks are
+cleaned one after another.
 
 An output appears complete or not at all: if a file fails part-way (InputError in fail mode,
 a truncated archive), nothing is written for it. An in-place job that changed nothing leaves

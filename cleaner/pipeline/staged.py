@@ -34,6 +34,7 @@ from cleaner.io.atomic import (
     concatenate_staged,
     publish_staged,
     remove_staged,
+    signals_as_exit,
     staged_name,
     staged_writer,
     write_failure,
@@ -219,15 +220,16 @@ class StagedRun:
 
         file = _File()
         try:
-            for part in itertools.chain(parts(), [None]):  # None: no more parts, take the rest
-                if part is not None:
-                    submit(part)
-                while pending and (part is None or len(pending) >= inflight):
-                    if (report := self._take(pending.popleft(), file)) is not None:
-                        yield report
-                        file = _File()
-        except BaseException as e:
-            self._stop(pending, settle=not isinstance(e, KeyboardInterrupt))
+            with signals_as_exit():  # a stopped client still removes what its workers staged
+                for part in itertools.chain(parts(), [None]):  # None: no more parts
+                    if part is not None:
+                        submit(part)
+                    while pending and (part is None or len(pending) >= inflight):
+                        if (report := self._take(pending.popleft(), file)) is not None:
+                            yield report
+                            file = _File()
+        except BaseException:
+            self._stop(pending)
             raise
 
     def _take(self, submitted: tuple[Part, _Future], file: _File) -> Report | None:
@@ -283,15 +285,15 @@ class StagedRun:
             remove_staged(path)
             self._unpublished.discard(path)
 
-    def _stop(self, pending: deque[tuple[Part, _Future]], *, settle: bool) -> None:
-        """Let the parts in flight end (a running task cannot be called back), then remove
-        everything staged and not published."""
+    def _stop(self, pending: deque[tuple[Part, _Future]]) -> None:
+        """Drop the parts not yet begun, let those running end (a running task cannot be
+        called back, and would stage its file after it was removed), then remove everything
+        staged and not published."""
         for _, future in pending:
-            if settle:
-                with contextlib.suppress(Exception):  # not the failure that stopped the run
-                    future.result(timeout=SETTLE_SECONDS)
-            else:
-                future.cancel()
+            future.cancel()
+        for _, future in pending:
+            with contextlib.suppress(BaseException):  # not the failure that stopped the run
+                future.result(timeout=SETTLE_SECONDS)
         for path in sorted(self._unpublished):
             remove_staged(path)
         self._unpublished.clear()

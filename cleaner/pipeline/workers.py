@@ -31,7 +31,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.shared_memory import SharedMemory
 from types import TracebackType
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from cleaner.errors import CleanerError, ConfigError
 from cleaner.types import CleanResult, Document
@@ -162,7 +162,7 @@ class WorkerPool:
     or running at once, which bounds memory. Use as a context manager.
     """
 
-    writes_outputs = False  # results come back through pipes; the parent writes
+    writes_outputs = True  # each worker writes the parts it cleans (cleaner.pipeline.staged)
 
     def __init__(
         self,
@@ -217,6 +217,12 @@ class WorkerPool:
             )
         return self._executor
 
+    def submit(self, fn: Callable[..., R], item: T, *args: Any) -> _Task[R]:
+        """``fn(cleaner, item, *args)`` as one task on a worker."""
+        pool = self._pool()
+        with _signals_deferred():
+            return _Task(self, pool.submit(_map_chunk, fn, [item], args))
+
     def map_ordered(
         self, fn: Callable[..., R], chunks: Iterable[list[T]], *args: Any
     ) -> Iterator[tuple[list[T], list[R]]]:
@@ -227,26 +233,36 @@ class WorkerPool:
             with _signals_deferred():
                 return pool.submit(_map_chunk, fn, chunk, args)
 
+        for chunk, future in in_order(chunks, submit, self.max_inflight):
+            yield chunk, self._result(future)
+
+    def _result(self, future: Future[R], timeout: float | None = None) -> R:
+        """``future.result()``; a worker that died says so plainly."""
         try:
-            for chunk, future in in_order(chunks, submit, self.max_inflight):
-                yield chunk, self._result(future)
+            return self._watched(future, timeout)
         except BrokenProcessPool:
             raise CleanerError(
                 "a worker process ended abruptly (killed, or out of memory); no partial "
                 "output was left. Run again (--resume keeps the files already finished)"
             ) from None
 
-    def _result(self, future: Future[R]) -> R:
+    def _watched(self, future: Future[R], timeout: float | None) -> R:
         """``future.result()``, or BrokenProcessPool once a worker has died in a way the
         executor cannot see: killed while it sent a result, it leaves a message half-written
         that the executor's reader waits on for ever (it then never looks at the dead), and the
         lock on the results pipe held, so no other worker's result gets through either."""
         dead_since: float | None = None
+        deadline = None if timeout is None else time.monotonic() + timeout
         while True:
+            wait = WATCH_SECONDS
+            if deadline is not None:
+                wait = min(wait, max(0.0, deadline - time.monotonic()))
             try:
-                return future.result(timeout=WATCH_SECONDS)
+                return future.result(timeout=wait)
             except TimeoutError:
                 if future.done():  # the task itself raised TimeoutError
+                    raise
+                if deadline is not None and time.monotonic() >= deadline:
                     raise
             if not self._a_worker_died():
                 dead_since = None
@@ -272,6 +288,22 @@ class WorkerPool:
         writer = getattr(queue, "_writer", None)
         if writer is not None:
             writer.close()
+
+
+class _Task(Generic[R]):
+    """One task on a ``WorkerPool``: its result is the item's (``submit`` ran it as a chunk
+    of one), or a plain error where its worker died."""
+
+    def __init__(self, pool: WorkerPool, future: Future[list[R]]) -> None:
+        self._pool = pool
+        self._future = future
+
+    def cancel(self) -> bool:
+        return self._future.cancel()
+
+    def result(self, timeout: float | None = None) -> R:
+        [value] = self._pool._result(self._future, timeout)
+        return value
 
 
 #: How often a waiting parent looks whether a worker died unseen, and how long it then waits
