@@ -510,3 +510,17 @@ def test_sigterm_during_a_parallel_run_leaves_no_output(tmp_path: Path, credit_p
     child.send_signal(signal.SIGTERM)
     assert child.wait(timeout=30) == 128 + signal.SIGTERM
     assert list(out.iterdir()) == []
+
+
+def test_a_run_smaller_than_two_blocks_starts_no_workers(tmp_path: Path, cleaner: Cleaner) -> None:
+    (tmp_path / "in").mkdir()
+    lines = [f'{{"text": "Story {i} (AP Photo/Jane Roe) end"}}\n' for i in range(50)]
+    (tmp_path / "in" / "a.jsonl").write_text("".join(lines), encoding="utf-8")
+    with WorkerPool(cleaner, 2) as workers:
+        plan = plan_files([str(tmp_path / "in")], str(tmp_path / "by-pool"))
+        report = run(plan, cleaner, options=RunOptions(pool=workers))
+        assert not workers.started
+    run(plan_files([str(tmp_path / "in")], str(tmp_path / "alone")), cleaner)
+    assert report.documents_changed == 50
+    cleaned = (tmp_path / "by-pool" / "a.jsonl").read_bytes()
+    assert cleaned == (tmp_path / "alone" / "a.jsonl").read_bytes()

@@ -28,7 +28,7 @@ from cleaner.io.plan import FileJob
 from cleaner.io.ranges import line_ranges, read_range
 from cleaner.io.readers import Record, display_name, read_blocks
 from cleaner.pipeline.options import Listeners, RunOptions
-from cleaner.pipeline.parts import splittable
+from cleaner.pipeline.parts import Part, splittable
 from cleaner.pipeline.records import (
     BlockOutcome,
     Outcome,
@@ -72,7 +72,11 @@ def run_files(
             else:
                 todo.append(job)
         # Runs of files the workers write themselves, in input order between the others.
-        by_pool = pool is not None and pool.writes_outputs
+        by_pool = (
+            pool is not None
+            and pool.writes_outputs
+            and _worth_starting(pool, todo, options.block_bytes)
+        )
         for by_workers, jobs in itertools.groupby(todo, key=lambda j: by_pool and stageable(j)):
             if by_workers:
                 for report in run.staged(cast(StagingPool, pool)).run(list(jobs)):
@@ -81,6 +85,14 @@ def run_files(
                 for job in jobs:
                     total.merge(run.clean(job))
     return total
+
+
+def _worth_starting(pool: Pool, todo: Sequence[FileJob], block_bytes: int) -> bool:
+    """Whether to hand the files to ``pool``: local processes not yet started are started only
+    for two blocks' work or more, as ``ordered`` decides (a smaller run is cleaned in process)."""
+    if not isinstance(pool, WorkerPool) or pool.started:
+        return True
+    return sum(Part(job).size for job in todo if stageable(job)) >= 2 * block_bytes
 
 
 def _check_txt(planned: Sequence[FileJob], txt: TxtMeta) -> None:

@@ -1,4 +1,5 @@
-"""Outputs written by the workers themselves, for a cluster whose client moves no corpus bytes.
+"""Outputs written by the workers themselves (local processes or a Dask cluster), so that the
+process that runs the pipeline moves no corpus bytes.
 
 Each file is cut into parts as for local workers (byte ranges at line boundaries where it
 can be cut, else the whole file), and every part is read, cleaned and written by one task on
@@ -63,7 +64,7 @@ class _Future(Protocol):
 
 
 class StagingPool(Protocol):
-    """Workers that can be handed one task at a time (``DaskPool``)."""
+    """Workers that can be handed one task at a time (``WorkerPool``, ``DaskPool``)."""
 
     cleaner: SupportsClean
     jobs: int

@@ -203,6 +203,10 @@ class WorkerPool:
             self._parcel.unlink()
             self._parcel = None
 
+    @property
+    def started(self) -> bool:
+        return self._executor is not None
+
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
             pickled = pickle.dumps(self.cleaner, protocol=pickle.HIGHEST_PROTOCOL)
