@@ -7,6 +7,9 @@ Why each number is here:
 - **cli -j 1 / -j N**: the real ``cleaner clean IN -o OUT`` in a subprocess, what users get;
 - **engine**: ``Cleaner.clean_document`` over the same records in one process (JSONL codec
   around it, no pipeline), to separate engine cost from pipeline cost;
+- **the machine's ceiling** (with ``cli-jN``): a fixed pure-Python loop timed alone, then in
+  N processes at once, as N × alone ÷ together: the most ``-j N`` can gain on this machine at
+  this moment (shared virtual cores often give much less than N);
 - **naive**: ``benchmarks.naive.NaiveCleaner`` (no prefilter, Python loops over lines, every
   phrase against every line): what the shortcuts buy. Its output must equal the cleaner's byte
   for byte, and the run fails if it does not.
@@ -32,6 +35,7 @@ import argparse
 import compileall
 import hashlib
 import json
+import multiprocessing
 import os
 import resource
 import shutil
@@ -59,6 +63,30 @@ _RSS_UNIT = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS
 
 
 # -- the stages (each runs in its own child process) -------------------------------------------
+
+
+#: Iterations of the ceiling's loop: about a second of one core here.
+SPIN_LOOPS = 10_000_000
+
+
+def _spin(loops: int) -> float:
+    """Seconds this process takes for ``loops`` rounds of pure-Python arithmetic."""
+    start = time.perf_counter()
+    total = 0
+    for i in range(loops):
+        total += i * i
+    return time.perf_counter() - start
+
+
+def parallel_ceiling(jobs: int, loops: int = SPIN_LOOPS) -> float:
+    """N × (the loop alone) ÷ (N copies at once in N processes, started and warm first)."""
+    with multiprocessing.get_context("spawn").Pool(jobs) as pool:
+        pool.map(_spin, [1] * jobs, chunksize=1)
+        alone = _spin(loops)
+        start = time.perf_counter()
+        pool.map(_spin, [loops] * jobs, chunksize=1)
+        together = time.perf_counter() - start
+    return jobs * alone / together
 
 
 def _records(path: Path) -> Iterator[tuple[int, bytes, bytes]]:
@@ -370,10 +398,13 @@ def benchmark(
     with open(src, "rb") as fh:
         records = sum(1 for _ in fh)
     runs: dict[str, list[dict[str, Any]]] = {s: [] for s in stages}
+    ceilings: list[float] = []
     for i in range(repeat):
         for stage in stages:
             print(f"[{i + 1}/{repeat}] {stage} on {src.name} ...", file=sys.stderr, flush=True)
             runs[stage].append(run_stage(stage, src, jobs, size, records, out_dir))
+        if "cli-jN" in stages:
+            ceilings.append(parallel_ceiling(jobs))
     results = {s: _median(r) for s, r in runs.items()}
     report: dict[str, Any] = {
         "input": str(src),
@@ -386,6 +417,9 @@ def benchmark(
         "stages": results,
     }
     report["ratios"] = _ratios(results)
+    if ceilings:
+        report["ratios"]["machine_jN_ceiling"] = statistics.median(ceilings)
+        report["machine_jN_ceilings"] = [round(c, 2) for c in ceilings]
     report["identical"], report["differences"] = _compare(results)
     if not keep:
         for r in results.values():

@@ -136,7 +136,9 @@ def test_the_throughput_harness_runs_every_stage_and_compares_their_outputs(
         "naive_time_over_cli_j1_time",
         "hostpacks_time_over_cli_j1_time",
         *(["dask_time_over_cli_jN_time"] if with_dask else []),
+        "machine_jN_ceiling",
     }
+    assert report["ratios"]["machine_jN_ceiling"] > 0
     assert not list(tmp_path.glob("*.out.jsonl"))  # outputs are removed unless kept
 
 
