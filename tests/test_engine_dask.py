@@ -153,11 +153,11 @@ def _length_of(_cleaner: object, item: int, table: frozenset[int]) -> int:
 
 
 def test_big_arguments_of_a_map_reach_every_task(cluster: tuple[str, Client]) -> None:
-    from cleaner.pipeline.cluster import SCATTER_BYTES, DaskPool
+    from cleaner.pipeline.cluster import SHARED_BYTES, DaskPool
     from cleaner.pipeline.parts import ReadOnly
 
     address, _ = cluster
-    table = frozenset(range(SCATTER_BYTES))  # pickles far past the threshold: scattered once
+    table = frozenset(range(SHARED_BYTES))  # pickles far past the threshold: shared once
     with DaskPool(ReadOnly(), address) as pool:
         results = list(pool.map_ordered(_length_of, ([n] for n in range(8)), table))
     assert results == [([n], [n + len(table)]) for n in range(8)]
@@ -289,6 +289,32 @@ def test_an_in_place_fix_that_changes_nothing_leaves_the_file_alone(
         report, _ = _run(plan_files([clean], in_place=True), pool)
     assert report.documents_read == 2000
     assert clean.stat().st_mtime == 1_000_000 and not temps(tmp_path)
+
+
+def _worker_pids(client: Client) -> set[int]:
+    try:
+        return set(client.run(os.getpid).values())
+    except Exception:  # a worker going away as it is asked
+        return set()
+
+
+def test_the_cleaner_outlives_the_workers_that_held_it(
+    tmp_path: Path, cluster: tuple[str, Client]
+) -> None:
+    address, client = cluster
+    sources = _shards(tmp_path / "in")[:2]
+    with DaskPool(Cleaner.load(), address) as pool:
+        _run(_plan(sources[:1], tmp_path / "before"), pool)  # every worker holds the cleaner
+        killed = set(client.run(os.getpid).values())
+        for pid in killed:
+            os.kill(pid, signal.SIGKILL)  # the nannies start empty workers in their place
+        deadline = time.monotonic() + 60
+        while _worker_pids(client) & killed or len(_worker_pids(client)) < 2:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        _run(_plan(sources, tmp_path / "dask"), pool)
+    _run(_plan(sources, tmp_path / "local"), None)
+    assert outputs(tmp_path / "dask") == outputs(tmp_path / "local")
 
 
 def _limit_file_size(limit: int) -> None:

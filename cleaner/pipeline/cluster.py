@@ -4,9 +4,10 @@
 ranges of a file, which each worker reads itself, or blocks of lines) and gets the results
 back in input order, so outputs, reports and spans files are those of a local run, byte for
 byte. Without an address it starts a ``distributed.LocalCluster`` with one single-threaded
-worker process per core; with one (``tcp://host:8786``) it joins that cluster. The cleaner is
-sent to every worker once. A task whose worker dies is run again elsewhere (tasks only read
-their input and return bytes, so a second run is harmless).
+worker process per core; with one (``tcp://host:8786``) it joins that cluster. The cleaner
+reaches each worker once, as the result of a task that the cluster can run again. A task whose
+worker dies is run again elsewhere (tasks only read their input and return bytes, so a second
+run is harmless).
 """
 
 from __future__ import annotations
@@ -30,7 +31,11 @@ CONNECT_SECONDS = 5
 #: A task is tried this many more times when its worker dies.
 RETRIES = 3
 #: Arguments of a map bigger than this go to each worker once, not with every task.
-SCATTER_BYTES = 1 << 16
+SHARED_BYTES = 1 << 16
+
+
+def _identity(value: T) -> T:
+    return value
 
 
 def _map_chunk(cleaner: SupportsClean, fn: Callable[..., R], chunk: list[T], args: Any) -> list[R]:
@@ -75,7 +80,7 @@ class DaskPool:
             ) from None
         self.jobs = max(1, len(self.client.scheduler_info()["workers"]))
         self.max_inflight = 2 * self.jobs
-        self._shipped = self.client.scatter(cleaner, broadcast=True)
+        self._shipped = self._kept(cleaner)
 
     @property
     def dashboard(self) -> str | None:
@@ -105,6 +110,12 @@ class DaskPool:
             self._cluster.close()
             self._cluster = None
 
+    def _kept(self, value: Any) -> Any:
+        """A future of ``value`` that outlives any worker. Scattered data dies with the workers
+        that hold it, and its dependents are then cancelled (dask/distributed#3149); a task's
+        result is made again from its arguments, which the scheduler keeps."""
+        return self.client.submit(_identity, value, pure=False, retries=RETRIES)
+
     def submit(self, fn: Callable[..., R], item: T, *args: Any) -> _Task[R]:
         """``fn(cleaner, item, *args)`` as one task, run again where its worker dies."""
         future = self.client.submit(fn, self._shipped, item, *args, pure=False, retries=RETRIES)
@@ -116,9 +127,9 @@ class DaskPool:
         """``(chunk, [fn(cleaner, item, *args) for item in chunk])`` in input order."""
 
         shared: Any = args
-        if len(pickle.dumps(args, protocol=pickle.HIGHEST_PROTOCOL)) > SCATTER_BYTES:
+        if len(pickle.dumps(args, protocol=pickle.HIGHEST_PROTOCOL)) > SHARED_BYTES:
             # learn's wanted templates, say: sent to each worker once, not with every task
-            [shared] = self.client.scatter([args], broadcast=True)
+            shared = self._kept(args)
 
         def submit(chunk: list[T]) -> Any:
             return self.client.submit(
