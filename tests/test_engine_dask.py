@@ -317,6 +317,18 @@ def test_the_cleaner_outlives_the_workers_that_held_it(
     assert outputs(tmp_path / "dask") == outputs(tmp_path / "local")
 
 
+def test_a_run_goes_on_after_its_cluster_is_restarted(
+    tmp_path: Path, cluster: tuple[str, Client]
+) -> None:
+    address, client = cluster
+    sources = _shards(tmp_path / "in")[:2]
+    with DaskPool(Cleaner.load(), address) as pool:
+        client.restart()  # another client's: every worker ends, and what it held goes
+        _run(_plan(sources, tmp_path / "dask"), pool)
+    _run(_plan(sources, tmp_path / "local"), None)
+    assert outputs(tmp_path / "dask") == outputs(tmp_path / "local")
+
+
 def _limit_file_size(limit: int) -> None:
     import resource
 
