@@ -304,7 +304,7 @@ def test_the_cleaner_outlives_the_workers_that_held_it(
     address, client = cluster
     sources = _shards(tmp_path / "in")[:2]
     with DaskPool(Cleaner.load(), address) as pool:
-        _run(_plan(sources[:1], tmp_path / "before"), pool)  # every worker holds the cleaner
+        _run(_plan(sources[:1], tmp_path / "before"), pool)  # the workers hold the cleaner now
         killed = set(client.run(os.getpid).values())
         for pid in killed:
             os.kill(pid, signal.SIGKILL)  # the nannies start empty workers in their place
