@@ -38,7 +38,7 @@ from cleaner.pipeline.records import (
     shifted,
 )
 from cleaner.pipeline.staged import StagedRun, StagingPool, stageable
-from cleaner.pipeline.workers import Pool, SupportsClean, WorkerPool, ordered
+from cleaner.pipeline.workers import WORTH_STARTING_CHUNKS, Pool, SupportsClean, WorkerPool, ordered
 from cleaner.report import Report
 from cleaner.types import Fields
 
@@ -89,10 +89,13 @@ def run_files(
 
 def _worth_starting(pool: Pool, todo: Sequence[FileJob], block_bytes: int) -> bool:
     """Whether to hand the files to ``pool``: local processes not yet started are started only
-    for two blocks' work or more, as ``ordered`` decides (a smaller run is cleaned in process)."""
+    for ``WORTH_STARTING_CHUNKS`` blocks' work or more, as ``ordered`` decides (a smaller run
+    is cleaned in process)."""
     if not isinstance(pool, WorkerPool) or pool.started:
         return True
-    return sum(Part(job).size for job in todo if stageable(job)) >= 2 * block_bytes
+    return (
+        sum(Part(job).size for job in todo if stageable(job)) >= WORTH_STARTING_CHUNKS * block_bytes
+    )
 
 
 def _check_txt(planned: Sequence[FileJob], txt: TxtMeta) -> None:

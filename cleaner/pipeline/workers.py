@@ -223,22 +223,26 @@ class WorkerPool:
 
     def submit(self, fn: Callable[..., R], item: T, *args: Any) -> _Task[R]:
         """``fn(cleaner, item, *args)`` as one task on a worker."""
-        pool = self._pool()
-        with _signals_deferred():
-            return _Task(self, pool.submit(_map_chunk, fn, [item], args))
+        return _Task(self, self._submit(fn, [item], args))
 
     def map_ordered(
         self, fn: Callable[..., R], chunks: Iterable[list[T]], *args: Any
     ) -> Iterator[tuple[list[T], list[R]]]:
         """``(chunk, [fn(cleaner, item, *args) for item in chunk])`` in input order."""
-        pool = self._pool()
 
         def submit(chunk: list[T]) -> Future[list[R]]:
-            with _signals_deferred():
-                return pool.submit(_map_chunk, fn, chunk, args)
+            return self._submit(fn, chunk, args)
 
         for chunk, future in in_order(chunks, submit, self.max_inflight):
             yield chunk, self._result(future)
+
+    def _submit(
+        self, fn: Callable[..., R], chunk: list[T], args: tuple[Any, ...]
+    ) -> Future[list[R]]:
+        """``_map_chunk`` of ``chunk`` on a worker, started if need be."""
+        pool = self._pool()
+        with _signals_deferred():
+            return pool.submit(_map_chunk, fn, chunk, args)
 
     def _result(self, future: Future[R], timeout: float | None = None) -> R:
         """``future.result()``; a worker that died says so plainly."""
@@ -310,6 +314,9 @@ class _Task(Generic[R]):
         return value
 
 
+#: The fewest chunks of work worth starting worker processes for: less is cleaned in process.
+WORTH_STARTING_CHUNKS = 2
+
 #: How often a waiting parent looks whether a worker died unseen, and how long it then waits
 #: for the executor to notice before it ends the workers itself.
 WATCH_SECONDS = 1.0
@@ -373,8 +380,8 @@ def ordered(
             yield item, fn(cleaner, item, *args)
         return
     chunks = chunked(items, *chunking)
-    head = list(itertools.islice(chunks, 2))
-    if len(head) < 2:  # too little work to be worth starting processes
+    head = list(itertools.islice(chunks, WORTH_STARTING_CHUNKS))
+    if len(head) < WORTH_STARTING_CHUNKS:
         for item in itertools.chain.from_iterable(head):
             yield item, fn(cleaner, item, *args)
         return
