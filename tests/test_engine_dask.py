@@ -205,6 +205,12 @@ def _run(jobs: list[FileJob], pool: DaskPool | None, **options: Any) -> tuple[Re
     return run(jobs, cleaner, options=settings, listeners=listeners), told
 
 
+def _local_outputs(sources: list[Path], out: Path) -> dict[str, bytes]:
+    """What a local run writes of ``sources`` (planned as ``_plan`` does) into ``out``."""
+    _run(_plan(sources, out), None)
+    return outputs(out)
+
+
 def _counts(report: Report) -> dict:
     as_dict = report.to_dict()
     as_dict.pop("timings")
@@ -248,8 +254,7 @@ def test_big_files_are_cut_into_parts_put_back_together_in_order(
     assert len(parts) > 4 and {p.compression for p in parts} == {"none"}  # gzip when whole
     with DaskPool(Cleaner.load(), shared_cluster) as pool:
         _run(jobs, pool)
-    _run(_plan(sources, tmp_path / "local"), None)
-    assert outputs(tmp_path / "out") == outputs(tmp_path / "local")
+    assert outputs(tmp_path / "out") == _local_outputs(sources, tmp_path / "local")
 
 
 def test_a_bad_record_in_fail_mode_leaves_no_output_and_nothing_staged(
@@ -305,16 +310,15 @@ def test_the_cleaner_outlives_the_workers_that_held_it(
     sources = _shards(tmp_path / "in")[:2]
     with DaskPool(Cleaner.load(), address) as pool:
         _run(_plan(sources[:1], tmp_path / "before"), pool)  # the workers hold the cleaner now
-        killed = set(client.run(os.getpid).values())
+        killed = _worker_pids(client)
         for pid in killed:
             os.kill(pid, signal.SIGKILL)  # the nannies start empty workers in their place
         deadline = time.monotonic() + 60
-        while _worker_pids(client) & killed or len(_worker_pids(client)) < 2:
+        while (alive := _worker_pids(client)) & killed or len(alive) < 2:
             assert time.monotonic() < deadline
             time.sleep(0.1)
         _run(_plan(sources, tmp_path / "dask"), pool)
-    _run(_plan(sources, tmp_path / "local"), None)
-    assert outputs(tmp_path / "dask") == outputs(tmp_path / "local")
+    assert outputs(tmp_path / "dask") == _local_outputs(sources, tmp_path / "local")
 
 
 def test_a_run_goes_on_after_its_cluster_is_restarted(
@@ -325,8 +329,7 @@ def test_a_run_goes_on_after_its_cluster_is_restarted(
     with DaskPool(Cleaner.load(), address) as pool:
         client.restart()  # another client's: every worker ends, and what it held goes
         _run(_plan(sources, tmp_path / "dask"), pool)
-    _run(_plan(sources, tmp_path / "local"), None)
-    assert outputs(tmp_path / "dask") == outputs(tmp_path / "local")
+    assert outputs(tmp_path / "dask") == _local_outputs(sources, tmp_path / "local")
 
 
 def _limit_file_size(limit: int) -> None:
