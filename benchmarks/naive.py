@@ -33,9 +33,9 @@ from collections.abc import Callable, Sequence
 import regex
 from rapidfuzz import fuzz
 
-from cleaner.compile import Activation, CompiledPack, CompiledSignature, Look, RuleSet
+from cleaner.compile import Activation, Candidate, CompiledSignature, Look, RuleSet
 from cleaner.engine import Cleaner
-from cleaner.matchers import PhraseMatcher
+from cleaner.matchers import Matcher, PhraseMatcher
 from cleaner.rulespec import RuleSpec
 from cleaner.types import CleanResult, Document, Span
 from cleaner.view import LINE_SPACE, DocView
@@ -51,15 +51,18 @@ def lines_of(doc: DocView) -> Lines:
 
     Split once per document and pass, not once per rule: naive, not wasteful.
     """
-    cached: Lines | None = doc.__dict__.get("_naive_lines")
-    if cached is None:
-        cached = []
-        pos = 0
-        for part in doc.text.split("\n"):
-            cached.append((pos, pos + len(part)))
-            pos += len(part) + 1
-        doc.__dict__["_naive_lines"] = cached
-    return cached
+    # Keyed by the text: the memo is shared by the passes over a document, and each pass has
+    # its own text.
+    return doc.recall(("naive-lines", doc.text), _split_lines, doc.text)
+
+
+def _split_lines(text: str) -> Lines:
+    lines = []
+    pos = 0
+    for part in text.split("\n"):
+        lines.append((pos, pos + len(part)))
+        pos += len(part) + 1
+    return lines
 
 
 def window(text: str, lines: Lines, first: int | None, last: int | None) -> Lines:
@@ -177,19 +180,18 @@ _NAIVE: dict[str, Callable[[RuleSpec], NaiveSpan | NaiveLine | NaivePhrase]] = {
 class NaiveTable:
     """Stands in for the engine's ``RuleTable``: every rule is a candidate, always."""
 
-    def __init__(self, rules: Sequence[object]) -> None:
+    def __init__(self, rules: Sequence[Matcher]) -> None:
         self.rules = tuple(rules)
 
-    def candidates(self, doc: DocView) -> list[tuple[object, None]]:
+    def candidates(self, doc: DocView) -> list[Candidate]:
         return [(rule, None) for rule in self.rules]
 
 
-class NaiveRuleSet:
-    """Stands in for the engine's ``RuleSet``: the naive matchers of the packs for a host."""
+class NaiveRuleSet(RuleSet):
+    """The engine's ``RuleSet`` with the naive matchers of the packs for a host."""
 
     def __init__(self, ruleset: RuleSet, specs: dict[str, RuleSpec]) -> None:
-        self.packs: Sequence[CompiledPack] = ruleset.packs
-        self.host = ruleset.host
+        super().__init__(ruleset.packs, ruleset.domain_aliases, ruleset.specs, ruleset.disabled)
         self._naive = {
             rule.id: (
                 _NAIVE[specs[rule.id].kind](specs[rule.id])
@@ -200,7 +202,7 @@ class NaiveRuleSet:
             for rule in pack.rules
         }
         self.rules = tuple(self._naive.values())
-        self._tables: dict[tuple[int, ...], NaiveTable] = {}
+        self._naive_tables: dict[tuple[int, ...], NaiveTable] = {}
 
     def first_look(
         self,
@@ -219,14 +221,14 @@ class NaiveRuleSet:
             or p.applies_to(host)
             or any(self._holds(sig, doc) for sig in p.signatures)
         )
-        return Look(self.table(packs).candidates(doc), Activation(packs))
+        return Look(self._naive_table(packs).candidates(doc), Activation(packs))
 
-    def table(self, packs: tuple[int, ...]) -> NaiveTable:
-        if packs not in self._tables:
-            self._tables[packs] = NaiveTable(
+    def _naive_table(self, packs: tuple[int, ...]) -> NaiveTable:
+        if packs not in self._naive_tables:
+            self._naive_tables[packs] = NaiveTable(
                 [self._naive[r.id] for i in packs for r in self.packs[i].rules]
             )
-        return self._tables[packs]
+        return self._naive_tables[packs]
 
     def _holds(self, sig: CompiledSignature, doc: DocView) -> bool:
         if sig.matcher is None:
@@ -245,7 +247,7 @@ class NaiveCleaner:
     def __init__(self, cleaner: Cleaner) -> None:
         specs = {r.qualified_id: r for p in cleaner.packs for r in p.rules}
         self.ruleset = NaiveRuleSet(cleaner.ruleset, specs)
-        self._cleaner = cleaner.with_ruleset(self.ruleset)  # type: ignore[arg-type]
+        self._cleaner = cleaner.with_ruleset(self.ruleset)
 
     def clean_document(self, doc: Document) -> CleanResult:
         return self._cleaner.clean_document(doc)

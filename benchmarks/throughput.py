@@ -414,6 +414,7 @@ def benchmark(
         "cpus": os.cpu_count(),
         "repeat": repeat,
         "python": sys.version.split()[0],
+        "engine_compiled": _engine_compiled(),
         "stages": results,
     }
     report["ratios"] = _ratios(results)
@@ -505,9 +506,20 @@ def _print_report(report: dict[str, Any]) -> None:
         )
     for name, value in report["ratios"].items():
         print(f"  {name}: {value:.2f}")
+    print("  engine compiled:", report["engine_compiled"])
     print("  outputs identical:", report["identical"])
     for d in report["differences"]:
         print("  DIFFERENT:", d)
+
+
+def _engine_compiled() -> bool:
+    """Whether the cleaner that the command-line stages run is the mypyc-compiled build: asked
+    away from the repository, whose sources would shadow an installed build here."""
+    probe = "import cleaner; print(cleaner.engine_compiled())"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tempfile.gettempdir(), capture_output=True, text=True
+    )
+    return done.stdout.strip() == "True"
 
 
 def _print_scaling(report: dict[str, Any]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from cleaner import engine as _engine
 from cleaner.engine import Cleaner
 from cleaner.errors import CleanerError, ConfigError, InputError, RuleFileError
 from cleaner.settings import Settings
@@ -28,6 +29,7 @@ __all__ = [
     "Span",
     "apply_spans",
     "clean",
+    "engine_compiled",
     "explain",
 ]
 __version__ = "0.1.0"
@@ -47,3 +49,8 @@ def clean(text: str, *, url: str | None = None, title: str | None = None) -> str
 def explain(text: str, *, url: str | None = None, title: str | None = None) -> CleanResult:
     """Clean one text with the default packs and say which rule made each edit."""
     return default_cleaner().explain(text, url=url, title=title)
+
+
+def engine_compiled() -> bool:
+    """Whether this install runs the engine compiled to C (a build with mypyc) or as Python."""
+    return not (_engine.__file__ or "").endswith(".py")

@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from ahocorasick_rs import AhoCorasick, Implementation
+from mypy_extensions import mypyc_attr
 
 from cleaner.errors import ConfigError
 from cleaner.hosts import domain, host_of, within
@@ -240,6 +241,9 @@ class _Reach:
     wide: RuleTable | None
 
 
+# Compiled with mypyc, a class takes subclasses written in Python only when it says so: the
+# benchmarks' naive engine is one.
+@mypyc_attr(allow_interpreted_subclasses=True)
 class RuleSet:
     """All compiled packs; hands out the table of the packs that apply to a document.
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Hashable, Iterator, Sequence
-from functools import cached_property
 from typing import Any, TypeVar
 
 import regex
@@ -77,6 +76,7 @@ class DocView:
         # Shared by the passes over one document: what a matcher learnt that depends only on
         # what it keys by (line text, title), never on offsets.
         self.memo: dict[Any, Any] = {} if memo is None else memo
+        self._all_nonblank: list[tuple[int, int]] | None = None
 
     def recall(self, key: Hashable, make: Callable[..., T], *args: Any) -> T:
         """``make(*args)``, computed once per key for every pass over this document."""
@@ -86,10 +86,12 @@ class DocView:
             value = self.memo[key] = make(*args)
         return value
 
-    @cached_property
+    @property
     def nonblank_lines(self) -> list[tuple[int, int]]:
         """(start, end) of every line that holds more than white space."""
-        return self._nonblank_lines(None)
+        if self._all_nonblank is None:
+            self._all_nonblank = self._nonblank_lines(None)
+        return self._all_nonblank
 
     def lines_at(self, starts: Sequence[int] | None) -> list[tuple[int, int]]:
         """(start, end) of every line holding one of these offsets, in order; every line when
@@ -108,8 +110,8 @@ class DocView:
 
     def first_nonblank_lines(self, n: int) -> list[tuple[int, int]]:
         """The first ``n`` non-blank lines, without scanning the rest of the text."""
-        if "nonblank_lines" in self.__dict__:
-            return self.nonblank_lines[:n]
+        if self._all_nonblank is not None:
+            return self._all_nonblank[:n]
         return self._nonblank_lines(n)
 
     def _nonblank_lines(self, limit: int | None) -> list[tuple[int, int]]:

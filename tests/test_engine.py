@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.machinery
+import os
 import pickle
 import textwrap
 
@@ -9,7 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cleaner import Cleaner, Document, apply_spans, clean
+from cleaner import Cleaner, Document, apply_spans, clean, engine_compiled
+from cleaner import engine as engine_module
 
 PACK = """
 [pack]
@@ -397,3 +400,13 @@ def test_a_cleaner_from_a_relative_pack_path_unpickles_in_another_directory(tmp_
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == "Intro line of the story.\nThe rest of it.\n"
+
+
+def test_engine_compiled_says_whether_the_engine_was_loaded_as_a_c_extension():
+    # CI runs the suite a second time on a mypyc build and says so in CLEANER_EXPECT_COMPILED,
+    # so that run cannot pass on the Python sources by mistake.
+    loader = engine_module.__loader__
+    assert engine_compiled() is isinstance(loader, importlib.machinery.ExtensionFileLoader)
+    expected = os.environ.get("CLEANER_EXPECT_COMPILED")
+    if expected is not None:
+        assert engine_compiled() is (expected == "1")
