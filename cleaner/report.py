@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Protocol
 
-from cleaner.types import CleanResult
+from cleaner.types import CleanResult, rebuilt_by_fields
 
 SCHEMA_VERSION = 1
 #: Rejections listed individually (all are counted); beyond this only the count grows.
@@ -69,6 +69,9 @@ class RuleStats:
     held_back: int = 0
     timeouts: int = 0
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return rebuilt_by_fields(self)
+
     def merge(self, other: RuleStats) -> None:
         _add_counters(self, other)
 
@@ -81,6 +84,9 @@ class FileStats:
     changed: int = 0
     rejected: int = 0
     seconds: float = 0.0
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return rebuilt_by_fields(self)
 
     @property
     def written(self) -> int:
@@ -99,6 +105,9 @@ class HostStats:
     chars_read: int = 0
     chars_removed: int = 0
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return rebuilt_by_fields(self)
+
     def merge(self, other: HostStats) -> None:
         _add_counters(self, other)
 
@@ -111,6 +120,9 @@ class Rejection:
     line: int
     reason: str
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return rebuilt_by_fields(self)
+
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.reason}"
 
@@ -121,6 +133,9 @@ class FileError:
 
     path: str
     message: str
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return rebuilt_by_fields(self)
 
     def __str__(self) -> str:
         return (
@@ -152,6 +167,9 @@ class Report:
     rejections: list[Rejection] = field(default_factory=list)
     errors: list[FileError] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return rebuilt_by_fields(self)
 
     # -- accumulating -------------------------------------------------------------------
 

@@ -3,8 +3,15 @@ record keeps a document's parts."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
+
+
+def rebuilt_by_fields(value: Any) -> tuple[Any, ...]:
+    """``__reduce__`` for a slotted dataclass: pickle it as a call of its constructor. The
+    generic state protocol fails on the compiled build's classes (frozen ones refuse its
+    assignments, Dask's unpickler finds no ``__dict__`` on the others)."""
+    return (type(value), tuple(getattr(value, f.name) for f in fields(value)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,6 +22,9 @@ class Document:
     url: str | None = None
     title: str | None = None
     id: str | None = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return rebuilt_by_fields(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +40,9 @@ class Fields:
     url: str | None = "url"
     title: str | None = "title"
     id: str | None = "id"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return rebuilt_by_fields(self)
 
 
 #: The fields of records written as ``{"text": ..., "url": ..., "title": ..., "id": ...}``.

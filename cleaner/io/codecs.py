@@ -19,7 +19,7 @@ from typing import Any, NoReturn, Protocol, TypeVar
 from cleaner.errors import ConfigError, InputError
 from cleaner.io.formats import Format
 from cleaner.io.readers import Record
-from cleaner.types import DEFAULT_FIELDS, CleanResult, Document, Fields
+from cleaner.types import DEFAULT_FIELDS, CleanResult, Document, Fields, rebuilt_by_fields
 
 BOM = "\ufeff"
 BOM_BYTES = BOM.encode("utf-8")
@@ -109,6 +109,9 @@ class JsonlCodec:
     url_key: str | None = "url"
     title_key: str | None = "title"
     id_key: str | None = "id"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return rebuilt_by_fields(self)
 
     def __post_init__(self) -> None:
         for name in ("text_key", "url_key", "title_key", "id_key"):
@@ -295,6 +298,9 @@ class TextCodec:
     url: str | None = None
     title: str | None = None
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return rebuilt_by_fields(self)
+
     def decode(self, record: Record) -> Document:
         data = record.raw.removeprefix(BOM_BYTES)
         try:
@@ -324,6 +330,9 @@ class TxtMeta:
 
     url: str | None = None
     title: str | None = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return rebuilt_by_fields(self)
 
     @property
     def given(self) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from cleaner.errors import ConfigError, InputError
 from cleaner.hosts import host_of
@@ -19,7 +19,7 @@ from cleaner.io.codecs import Codec
 from cleaner.io.readers import BLOCK_BYTES, Block, Record, RecordLike
 from cleaner.pipeline.workers import Pool, SupportsClean, ordered, resolve_jobs
 from cleaner.report import Rejection, Report
-from cleaner.types import CleanResult, Document
+from cleaner.types import CleanResult, Document, rebuilt_by_fields
 
 OnError = Literal["fail", "skip"]
 ON_ERROR: tuple[OnError, ...] = ("fail", "skip")
@@ -54,6 +54,9 @@ class Outcome:
     reason_line: int | None = None
     document: Document | None = None
     host: str | None = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return rebuilt_by_fields(self)
 
     @property
     def path(self) -> str:
@@ -138,6 +141,9 @@ class BlockOutcome:
     data: bytes
     report: Report
     outcomes: tuple[Outcome, ...]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return rebuilt_by_fields(self)
 
 
 def clean_block(
