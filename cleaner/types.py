@@ -8,9 +8,10 @@ from typing import Any
 
 
 def rebuilt_by_fields(value: Any) -> tuple[Any, ...]:
-    """``__reduce__`` for a slotted dataclass: pickle it as a call of its constructor. The
-    generic state protocol fails on the compiled build's classes (frozen ones refuse its
-    assignments, Dask's unpickler finds no ``__dict__`` on the others)."""
+    """``__reduce__`` for a slotted dataclass: pickle it as a call of its constructor. Both
+    builds then write the same pickle, so a client and workers of different builds understand
+    each other; the generic state protocol differs between them, and the compiled build's
+    frozen classes refuse its assignments."""
     return (type(value), tuple(getattr(value, f.name) for f in fields(value)))
 
 
